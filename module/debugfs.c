@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pcache debugfs: /sys/kernel/debug/pcache/
+ *
+ *   hooks		one line per call site: "site class count"
+ *   sites/<site>	the count of one call site, as a number
+ *
+ * Counts run from module load and are never reset; tests compare deltas.
+ * debugfs has no ABI promise: stable counters go to sysfs.
+ */
+#include <linux/debugfs.h>
+#include <linux/seq_file.h>
+
+#include "pcache.h"
+
+static struct dentry *pcache_debugfs_root;
+
+static int hooks_show(struct seq_file *m, void *v)
+{
+	int site;
+
+	for (site = 0; site < PCACHE_NR_SITES; site++)
+		seq_printf(m, "%-16s %-12s %llu\n", pcache_site_name(site),
+			   pcache_class_names[pcache_site_class(site)],
+			   pcache_site_count(site));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(hooks);
+
+static int site_count_get(void *data, u64 *val)
+{
+	*val = pcache_site_count((enum pcache_site)(uintptr_t)data);
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(site_count_fops, site_count_get, NULL, "%llu\n");
+
+void pcache_debugfs_init(void)
+{
+	struct dentry *sites;
+	int site;
+
+	pcache_debugfs_root = debugfs_create_dir("pcache", NULL);
+	debugfs_create_file("hooks", 0444, pcache_debugfs_root, NULL,
+			    &hooks_fops);
+	sites = debugfs_create_dir("sites", pcache_debugfs_root);
+	for (site = 0; site < PCACHE_NR_SITES; site++)
+		debugfs_create_file_unsafe(pcache_site_name(site), 0444, sites,
+					   (void *)(uintptr_t)site,
+					   &site_count_fops);
+}
+
+void pcache_debugfs_exit(void)
+{
+	debugfs_remove_recursive(pcache_debugfs_root);
+	pcache_debugfs_root = NULL;
+}

@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pcache sysfs: /sys/kernel/mm/pcache/
+ *
+ *   hooks_enabled	rw  0 or 1: every hook class on or off
+ *   version		ro  the module's version
+ *   replication/ tmem/ fork/ faultaround/
+ *			one directory per feature, filled by the feature
+ *
+ * One value per file.  A write that is not exactly one accepted value
+ * (optionally followed by a newline) fails with -EINVAL and changes
+ * nothing.  Documented in Documentation/ABI/testing/sysfs-kernel-mm-pcache.
+ */
+#include <linux/kernel.h>
+#include <linux/kobject.h>
+#include <linux/string.h>
+#include <linux/sysfs.h>
+
+#include "pcache.h"
+
+static struct kobject *pcache_kobj;
+
+static const char * const pcache_feature_dirs[] = {
+	"replication", "tmem", "fork", "faultaround",
+};
+
+static struct kobject *pcache_feature_kobjs[ARRAY_SIZE(pcache_feature_dirs)];
+
+/*
+ * Parse a 0/1 knob value.  Only "0" and "1", with an optional trailing
+ * newline, are accepted; kstrtobool()'s "y", "on" and friends are not, so
+ * that the file reads back what was written.
+ */
+int pcache_sysfs_parse_bool(const char *buf, bool *val)
+{
+	unsigned int v;
+
+	if (kstrtouint(buf, 10, &v) || v > 1)
+		return -EINVAL;
+	*val = v;
+	return 0;
+}
+
+static ssize_t hooks_enabled_show(struct kobject *kobj,
+				  struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%d\n", pcache_hooks_enabled());
+}
+
+static ssize_t hooks_enabled_store(struct kobject *kobj,
+				   struct kobj_attribute *attr,
+				   const char *buf, size_t count)
+{
+	bool on;
+	int ret;
+
+	ret = pcache_sysfs_parse_bool(buf, &on);
+	if (ret)
+		return ret;
+	ret = pcache_set_hooks_enabled(on);
+	return ret ? ret : count;
+}
+
+static struct kobj_attribute hooks_enabled_attr = __ATTR_RW(hooks_enabled);
+
+static ssize_t version_show(struct kobject *kobj, struct kobj_attribute *attr,
+			    char *buf)
+{
+	return sysfs_emit(buf, "%s\n", PCACHE_VERSION);
+}
+
+static struct kobj_attribute version_attr = __ATTR_RO(version);
+
+static struct attribute *pcache_attrs[] = {
+	&hooks_enabled_attr.attr,
+	&version_attr.attr,
+	NULL,
+};
+
+static const struct attribute_group pcache_attr_group = {
+	.attrs = pcache_attrs,
+};
+
+int pcache_sysfs_init(void)
+{
+	int i, ret;
+
+	pcache_kobj = kobject_create_and_add("pcache", mm_kobj);
+	if (!pcache_kobj)
+		return -ENOMEM;
+	ret = sysfs_create_group(pcache_kobj, &pcache_attr_group);
+	if (ret)
+		goto out;
+	for (i = 0; i < ARRAY_SIZE(pcache_feature_dirs); i++) {
+		pcache_feature_kobjs[i] =
+			kobject_create_and_add(pcache_feature_dirs[i], pcache_kobj);
+		if (!pcache_feature_kobjs[i]) {
+			ret = -ENOMEM;
+			goto out;
+		}
+	}
+	return 0;
+out:
+	pcache_sysfs_exit();
+	return ret;
+}
+
+void pcache_sysfs_exit(void)
+{
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(pcache_feature_kobjs); i++) {
+		kobject_put(pcache_feature_kobjs[i]);
+		pcache_feature_kobjs[i] = NULL;
+	}
+	kobject_put(pcache_kobj);
+	pcache_kobj = NULL;
+}

@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * pcache tracepoints: one per hook class, as tracepoint:pcache:* in
+ * bpftrace (args->site is the call site, enum pcache_site).
+ */
+#undef TRACE_SYSTEM
+#define TRACE_SYSTEM pcache
+
+#if !defined(_PCACHE_TRACE_H) || defined(TRACE_HEADER_MULTI_READ)
+#define _PCACHE_TRACE_H
+
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/pcache_hooks.h>
+#include <linux/tracepoint.h>
+
+#define pcache_show_site(site)						\
+	__print_symbolic(site,						\
+		{ PCACHE_SITE_READ_BATCH,	"read_batch" },		\
+		{ PCACHE_SITE_READ_FAULT,	"read_fault" },		\
+		{ PCACHE_SITE_MAP_PAGES,	"map_pages" },		\
+		{ PCACHE_SITE_WRITE_BEGIN,	"write_begin" },	\
+		{ PCACHE_SITE_MKWRITE,		"mkwrite" },		\
+		{ PCACHE_SITE_REMOVE,		"remove" },		\
+		{ PCACHE_SITE_TRUNCATE,		"truncate" },		\
+		{ PCACHE_SITE_INVALIDATE,	"invalidate" },		\
+		{ PCACHE_SITE_INVALIDATE2,	"invalidate2" },	\
+		{ PCACHE_SITE_EVICT,		"evict" },		\
+		{ PCACHE_SITE_MOUNT,		"mount" },		\
+		{ PCACHE_SITE_UNMOUNT,		"unmount" },		\
+		{ PCACHE_SITE_READ_FOLIO,	"read_folio" },		\
+		{ PCACHE_SITE_READAHEAD,	"readahead" },		\
+		{ PCACHE_SITE_WB_START,		"wb_start" },		\
+		{ PCACHE_SITE_WB_END,		"wb_end" },		\
+		{ PCACHE_SITE_WAIT_STABLE,	"wait_stable" },	\
+		{ PCACHE_SITE_FDATAWAIT,	"fdatawait" },		\
+		{ PCACHE_SITE_FAULT_AROUND,	"fault_around" },	\
+		{ PCACHE_SITE_SWAP_STORE,	"swap_store" },		\
+		{ PCACHE_SITE_SWAP_LOAD,	"swap_load" },		\
+		{ PCACHE_SITE_SWAP_INVALIDATE,	"swap_invalidate" },	\
+		{ PCACHE_SITE_SWAPON,		"swapon" },		\
+		{ PCACHE_SITE_SWAPOFF,		"swapoff" })
+
+#ifndef _PCACHE_TRACE_HELPERS
+#define _PCACHE_TRACE_HELPERS
+static inline unsigned long pcache_trace_ino(struct address_space *mapping)
+{
+	return mapping && mapping->host ? mapping->host->i_ino : 0;
+}
+#endif
+
+/* A hook about one page cache folio. */
+DECLARE_EVENT_CLASS(pcache_folio_class,
+	TP_PROTO(int site, struct address_space *mapping, struct folio *folio),
+	TP_ARGS(site, mapping, folio),
+	TP_STRUCT__entry(
+		__field(int, site)
+		__field(unsigned long, ino)
+		__field(unsigned long, index)
+		__field(unsigned int, nr)
+	),
+	TP_fast_assign(
+		__entry->site = site;
+		__entry->ino = pcache_trace_ino(mapping);
+		__entry->index = folio->index;
+		__entry->nr = folio_nr_pages(folio);
+	),
+	TP_printk("%s ino=%lu index=%lu nr=%u", pcache_show_site(__entry->site),
+		  __entry->ino, __entry->index, __entry->nr)
+);
+
+#define PCACHE_FOLIO_EVENT(name)					\
+DEFINE_EVENT(pcache_folio_class, name,					\
+	TP_PROTO(int site, struct address_space *mapping, struct folio *folio), \
+	TP_ARGS(site, mapping, folio))
+
+PCACHE_FOLIO_EVENT(pcache_read);
+PCACHE_FOLIO_EVENT(pcache_write);
+PCACHE_FOLIO_EVENT(pcache_remove);
+PCACHE_FOLIO_EVENT(pcache_miss);
+PCACHE_FOLIO_EVENT(pcache_writeback);
+
+/* Truncate, invalidate and eviction of a range of a mapping. */
+TRACE_EVENT(pcache_invalidate,
+	TP_PROTO(int site, struct address_space *mapping, pgoff_t start,
+		 pgoff_t end),
+	TP_ARGS(site, mapping, start, end),
+	TP_STRUCT__entry(
+		__field(int, site)
+		__field(unsigned long, ino)
+		__field(unsigned long, start)
+		__field(unsigned long, end)
+	),
+	TP_fast_assign(
+		__entry->site = site;
+		__entry->ino = pcache_trace_ino(mapping);
+		__entry->start = start;
+		__entry->end = end;
+	),
+	TP_printk("%s ino=%lu start=%lu end=%lu",
+		  pcache_show_site(__entry->site), __entry->ino,
+		  __entry->start, __entry->end)
+);
+
+/* Superblock mount and shutdown. */
+TRACE_EVENT(pcache_sb,
+	TP_PROTO(int site, struct super_block *sb),
+	TP_ARGS(site, sb),
+	TP_STRUCT__entry(
+		__field(int, site)
+		__field(unsigned int, dev)
+		__array(char, fstype, 16)
+	),
+	TP_fast_assign(
+		__entry->site = site;
+		__entry->dev = sb->s_dev;
+		strscpy(__entry->fstype, sb->s_type->name, 16);
+	),
+	TP_printk("%s dev=%u:%u type=%s", pcache_show_site(__entry->site),
+		  MAJOR(__entry->dev), MINOR(__entry->dev), __entry->fstype)
+);
+
+/* The fault-around window chosen for one fault. */
+TRACE_EVENT(pcache_fault_around,
+	TP_PROTO(struct vm_fault *vmf, unsigned long nr_pages),
+	TP_ARGS(vmf, nr_pages),
+	TP_STRUCT__entry(
+		__field(int, site)
+		__field(unsigned long, ino)
+		__field(unsigned long, pgoff)
+		__field(unsigned long, nr_pages)
+	),
+	TP_fast_assign(
+		__entry->site = PCACHE_SITE_FAULT_AROUND;
+		__entry->ino = vmf->vma->vm_file ?
+			pcache_trace_ino(vmf->vma->vm_file->f_mapping) : 0;
+		__entry->pgoff = vmf->pgoff;
+		__entry->nr_pages = nr_pages;
+	),
+	TP_printk("ino=%lu pgoff=%lu nr_pages=%lu", __entry->ino,
+		  __entry->pgoff, __entry->nr_pages)
+);
+
+/* Swap store, load, invalidate, swapon and swapoff. */
+TRACE_EVENT(pcache_swap,
+	TP_PROTO(int site, int type, unsigned long offset, unsigned long nr),
+	TP_ARGS(site, type, offset, nr),
+	TP_STRUCT__entry(
+		__field(int, site)
+		__field(int, type)
+		__field(unsigned long, offset)
+		__field(unsigned long, nr)
+	),
+	TP_fast_assign(
+		__entry->site = site;
+		__entry->type = type;
+		__entry->offset = offset;
+		__entry->nr = nr;
+	),
+	TP_printk("%s type=%d offset=%lu nr=%lu",
+		  pcache_show_site(__entry->site), __entry->type,
+		  __entry->offset, __entry->nr)
+);
+
+#endif /* _PCACHE_TRACE_H */
+
+#undef TRACE_INCLUDE_PATH
+#define TRACE_INCLUDE_PATH .
+#undef TRACE_INCLUDE_FILE
+#define TRACE_INCLUDE_FILE trace
+#include <trace/define_trace.h>

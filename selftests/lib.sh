@@ -1,0 +1,142 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Shared helpers of the pcache selftests.  They run inside the guest (see
+# tools/vm.sh), as root, from the top of the source tree.  Each test prints
+# TAP: one "ok N name" / "not ok N name" line per check, the plan last.
+
+TOP=${TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+BUILD=${BUILD:-$TOP/build}
+WL=$BUILD/selftests/pcache_workload
+PCACHE_KO=${PCACHE_KO:-$TOP/module/pcache.ko}
+SYSFS=/sys/kernel/mm/pcache
+DEBUGFS=/sys/kernel/debug/pcache
+MNT=/tmp/pcache-mnt
+CG=/sys/fs/cgroup/pcache-test
+DISK=${PCACHE_DISK:-/dev/vda}
+
+KSFT_SKIP=4
+t_n=0
+t_failed=0
+
+echo "TAP version 13"
+
+t_ok() { t_n=$((t_n + 1)); echo "ok $t_n $*"; }
+t_fail() { t_n=$((t_n + 1)); t_failed=$((t_failed + 1)); echo "not ok $t_n $*"; }
+t_skip() { t_n=$((t_n + 1)); echo "ok $t_n $* # SKIP"; }
+t_diag() { echo "# $*"; }
+
+# t_check NAME CMD...: one check that CMD succeeds.
+t_check() {
+	local name=$1
+	shift
+	if "$@"; then t_ok "$name"; else t_fail "$name"; fi
+}
+
+# t_check_fails NAME CMD...: one check that CMD fails.
+t_check_fails() {
+	local name=$1
+	shift
+	if "$@"; then t_fail "$name"; else t_ok "$name"; fi
+}
+
+# t_done: print the plan and exit as kselftest does.
+t_done() {
+	echo "1..$t_n"
+	[ "$t_failed" = 0 ] || exit 1
+	exit 0
+}
+
+# t_skip_all REASON: the whole test cannot run here.
+t_skip_all() {
+	echo "1..0 # SKIP $*"
+	exit $KSFT_SKIP
+}
+
+pcache_loaded() { [ -d /sys/module/pcache ]; }
+
+# pcache_load [PARAM=VALUE...] [--ko FILE]: insmod the module.
+pcache_load() {
+	local ko=$PCACHE_KO
+	if [ "${1:-}" = --ko ]; then ko=$2; shift 2; fi
+	insmod "$ko" "$@"
+}
+
+pcache_unload() {
+	pcache_loaded || return 0
+	rmmod pcache
+}
+
+# site_count SITE: the count of one hook call site.
+site_count() { cat "$DEBUGFS/sites/$1"; }
+
+site_names() { ls "$DEBUGFS/sites"; }
+
+# snapshot ARRAY: save every site's count into the associative array.
+snapshot() {
+	local -n snap=$1
+	local s
+	for s in $(site_names); do
+		snap[$s]=$(site_count "$s")
+	done
+}
+
+hooks_total() { awk '{ n += $3 } END { print n + 0 }' "$DEBUGFS/hooks"; }
+
+# fs_setup: ext4 on the test disk, stable pages on (so folio_wait_stable()
+# has a wait to announce), mounted at $MNT.
+fs_setup() {
+	[ -b "$DISK" ] || return 1
+	mkdir -p "$MNT"
+	echo 1 > "/sys/block/$(basename "$DISK")/queue/stable_writes" || return 1
+	if [ ! -e /tmp/.pcache-mkfs ]; then
+		mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 "$DISK" ||
+			return 1
+		touch /tmp/.pcache-mkfs
+	fi
+	fs_mount
+}
+
+fs_mount() { mountpoint -q "$MNT" || mount -t ext4 "$DISK" "$MNT"; }
+fs_umount() { ! mountpoint -q "$MNT" || umount "$MNT"; }
+
+# cg_setup MAX: a memory cgroup limited to MAX.
+cg_setup() {
+	grep -q memory /sys/fs/cgroup/cgroup.subtree_control ||
+		echo +memory > /sys/fs/cgroup/cgroup.subtree_control || return 1
+	mkdir -p "$CG"
+	echo "$1" > "$CG/memory.max"
+}
+
+# cg_run CMD...: run CMD inside the test cgroup.
+cg_run() {
+	bash -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$CG" "$@"
+}
+
+cg_teardown() { [ ! -d "$CG" ] || rmdir "$CG" 2>/dev/null || true; }
+
+# swap_setup MIB: a swap file on the test filesystem, enabled.
+swap_setup() {
+	local f=$MNT/swapfile
+	[ -f "$f" ] || {
+		dd if=/dev/zero of="$f" bs=1M count="$1" status=none &&
+		chmod 600 "$f" && mkswap -q "$f" >/dev/null
+	} || return 1
+	swapon "$f"
+}
+
+swap_teardown() {
+	if grep -q "$MNT/swapfile" /proc/swaps; then
+		swapoff "$MNT/swapfile"
+	fi
+}
+
+drop_caches() { sync; echo 3 > /proc/sys/vm/drop_caches; }
+
+# poke_hooks: make a few hooks fire for sure (mount and unmount a tmpfs,
+# read a file through the page cache).
+poke_hooks() {
+	mkdir -p /tmp/pcache-poke
+	mount -t tmpfs none /tmp/pcache-poke && umount /tmp/pcache-poke
+	cat /etc/os-release > /dev/null
+}

@@ -1,0 +1,40 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# tools/bpftrace/pcache-hooks.bt attaches to the module's tracepoints and
+# counts events, by tracepoint and call site, under a small workload.
+. "$(dirname "$0")/lib.sh"
+
+command -v bpftrace > /dev/null || t_skip_all "bpftrace is not installed"
+script=$TOP/tools/bpftrace/pcache-hooks.bt
+out=/tmp/pcache-bpftrace.out
+
+pcache_unload
+pcache_load || t_skip_all "cannot load pcache"
+t_check "tracepoints are registered under events/pcache" \
+	test -d /sys/kernel/tracing/events/pcache/pcache_read
+
+BPFTRACE_NO_USER_SYMBOLS=1 bpftrace "$script" > "$out" 2>&1 &
+bt=$!
+for _ in $(seq 120); do
+	grep -q '^Attaching' "$out" && break
+	kill -0 $bt 2> /dev/null || break
+	sleep 0.5
+done
+t_check "bpftrace attached to tracepoint:pcache:*" grep -q '^Attaching' "$out"
+sleep 1
+for _ in 1 2 3; do
+	cat /etc/services /etc/passwd > /dev/null
+	echo 3 > /proc/sys/vm/drop_caches
+	cat /etc/services > /dev/null
+done
+sleep 1
+kill -INT $bt 2> /dev/null
+wait $bt
+sed 's/^/# /' "$out"
+t_check "bpftrace saw pcache_read events" \
+	grep -qE '^@events\[tracepoint:pcache:pcache_read, [0-9]+\]: [1-9]' "$out"
+t_check "bpftrace saw pcache_invalidate events" \
+	grep -qE '^@events\[tracepoint:pcache:pcache_invalidate, [0-9]+\]: [1-9]' "$out"
+pcache_unload
+t_done

@@ -1,0 +1,36 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Load and unload: the sysfs and debugfs trees appear and go, the module
+# parameter sets hooks_enabled at load, a second load is refused.
+. "$(dirname "$0")/lib.sh"
+
+pcache_unload
+t_check "insmod pcache" pcache_load
+t_check "sysfs root /sys/kernel/mm/pcache exists" test -d "$SYSFS"
+for d in replication tmem fork faultaround; do
+	t_check "feature directory $d/ exists" test -d "$SYSFS/$d"
+done
+t_check "hooks_enabled is 1 after a default load" \
+	test "$(cat "$SYSFS/hooks_enabled")" = 1
+t_check "version reads the module's version" \
+	test "$(cat "$SYSFS/version")" = "$(cat /sys/module/pcache/version)"
+t_check "debugfs hooks lists all 24 call sites" \
+	test "$(wc -l < "$DEBUGFS/hooks")" = 24
+t_check "debugfs has one counter file per site" \
+	test "$(ls "$DEBUGFS/sites" | wc -l)" = 24
+t_check_fails "a second insmod is refused" pcache_load
+t_check "the first instance is still loaded" test -d "$SYSFS"
+t_check "rmmod pcache" pcache_unload
+t_check "sysfs root is gone after rmmod" test ! -e "$SYSFS"
+t_check "debugfs root is gone after rmmod" test ! -e "$DEBUGFS"
+t_check "insmod with hooks_enabled=0" pcache_load hooks_enabled=0
+t_check "hooks_enabled reads 0" test "$(cat "$SYSFS/hooks_enabled")" = 0
+before=$(hooks_total)
+poke_hooks
+t_check "no hook fires while hooks_enabled=0" test "$(hooks_total)" = "$before"
+echo 1 > "$SYSFS/hooks_enabled"
+poke_hooks
+t_check "hooks fire once hooks_enabled=1" test "$(hooks_total)" -gt "$before"
+t_check "rmmod with hooks enabled" pcache_unload
+t_done
