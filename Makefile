@@ -18,6 +18,7 @@ BZIMAGE := $(KDIR)/arch/x86/boot/bzImage
 KSTAMP := $(B)/.kernel-built
 INITRD := $(B)/initramfs.cpio.gz
 WORKLOAD := $(B)/selftests/pcache_workload
+BENCHBIN := $(B)/bench/pcache_bench
 PATCHES := $(shell cat hooks-patch/series 2>/dev/null | sed 's|^|hooks-patch/|')
 
 all: module
@@ -44,6 +45,10 @@ selftests: $(WORKLOAD)
 $(WORKLOAD): selftests/pcache_workload.c | deps
 	$(MAKE) -C selftests OUT=$(B)/selftests
 
+$(BENCHBIN): tools/bench/pcache_bench.c | deps
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -Wall -Wextra -o $@ $<
+
 guest: kernel module initramfs selftests
 
 dkms: $(KSTAMP)
@@ -55,7 +60,7 @@ run: guest
 test: guest
 	tools/run-tests.sh
 
-bench: guest
+bench: guest $(BENCHBIN)
 	tools/vm.sh --disk 1024 --timeout 3000 --out $(B)/bench -- tools/bench.sh
 
 checkpatch: $(KSTAMP)

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * pcache core: registers the hook ops, counts each firing per call site and
- * traces it.
+ * pcache core: registers the hook ops, shows how often each call site fired
+ * and traces the hooks.
  *
  * The features (NUMA replication, tmem, fork-on-write, adaptive
- * fault-around) plug in behind these ops; until one is enabled every op
- * counts, traces and hands the kernel its default answer, so the kernel
- * behaves as stock.
+ * fault-around) plug in behind these ops.  Until one is enabled an op is
+ * installed only while its tracepoint is enabled, and then it traces and
+ * hands the kernel its default answer, so the kernel behaves as stock.
+ * The hook series counts every firing itself, so a site whose op is not
+ * installed costs a counter increment and no call into the module.
  *
  * hooks_enabled (sysfs, and the module parameter of the same name for the
  * value at load) switches every hook class on or off through the static
@@ -15,7 +17,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/module.h>
-#include <linux/percpu.h>
+#include <linux/pagevec.h>
 #include <linux/swap.h>
 #include <linux/swapops.h>
 
@@ -74,26 +76,12 @@ const char * const pcache_class_names[PCACHE_NR_HOOK_CLASSES] = {
 	[PCACHE_HOOK_SWAP]		= "swap",
 };
 
-struct pcache_counters {
-	u64 hits[PCACHE_NR_SITES];
-};
+/* Counts at load: the hook series counts from boot. */
+static u64 pcache_site_base[PCACHE_NR_SITES];
 
-static struct pcache_counters __percpu *pcache_counters;
-
-/* Safe in any context: this_cpu_inc() is one interrupt-safe instruction. */
-void pcache_count(enum pcache_site site)
+u64 pcache_site_hits(enum pcache_site site)
 {
-	this_cpu_inc(pcache_counters->hits[site]);
-}
-
-u64 pcache_site_count(enum pcache_site site)
-{
-	u64 sum = 0;
-	int cpu;
-
-	for_each_possible_cpu(cpu)
-		sum += per_cpu_ptr(pcache_counters, cpu)->hits[site];
-	return sum;
+	return pcache_site_count(site) - pcache_site_base[site];
 }
 
 const char *pcache_site_name(enum pcache_site site)
@@ -106,13 +94,25 @@ enum pcache_hook_class pcache_site_class(enum pcache_site site)
 	return pcache_sites[site].class;
 }
 
-/* The ops.  Each counts, traces and gives the kernel its default. */
+/*
+ * The ops.  Each traces and gives the kernel its default; the hook series
+ * has already counted the firing.
+ */
+
+static void pcache_op_read_batch(struct address_space *mapping,
+				 struct folio_batch *fbatch)
+{
+	unsigned int i;
+
+	for (i = 0; i < folio_batch_count(fbatch); i++)
+		trace_pcache_read(PCACHE_SITE_READ_BATCH, mapping,
+				  fbatch->folios[i]);
+}
 
 static struct folio *pcache_op_read_folio(struct address_space *mapping,
 					  struct folio *folio,
 					  enum pcache_site site)
 {
-	pcache_count(site);
 	trace_pcache_read(site, mapping, folio);
 	return folio;
 }
@@ -120,7 +120,6 @@ static struct folio *pcache_op_read_folio(struct address_space *mapping,
 static bool pcache_op_write_folio(struct address_space *mapping,
 				  struct folio *folio, enum pcache_site site)
 {
-	pcache_count(site);
 	trace_pcache_write(site, mapping, folio);
 	return false;
 }
@@ -128,7 +127,6 @@ static bool pcache_op_write_folio(struct address_space *mapping,
 static void pcache_op_remove_folio(struct address_space *mapping,
 				   struct folio *folio, bool reclaim)
 {
-	pcache_count(PCACHE_SITE_REMOVE);
 	trace_pcache_remove(reclaim ? PCACHE_SITE_REMOVE : PCACHE_SITE_TRUNCATE,
 			    mapping, folio);
 }
@@ -137,34 +135,29 @@ static void pcache_op_invalidate(struct address_space *mapping,
 				 pgoff_t start, pgoff_t end,
 				 enum pcache_site site)
 {
-	pcache_count(site);
 	trace_pcache_invalidate(site, mapping, start, end);
 }
 
 static void pcache_op_sb_event(struct super_block *sb, enum pcache_site site)
 {
-	pcache_count(site);
 	trace_pcache_sb(site, sb);
 }
 
 static bool pcache_op_fill_folio(struct address_space *mapping,
 				 struct folio *folio, enum pcache_site site)
 {
-	pcache_count(site);
 	trace_pcache_miss(site, mapping, folio);
 	return false;
 }
 
 static void pcache_op_writeback(struct folio *folio, enum pcache_site site)
 {
-	pcache_count(site);
 	trace_pcache_writeback(site, folio_mapping(folio), folio);
 }
 
 static void pcache_op_fdatawait(struct address_space *mapping, loff_t start,
 				loff_t end)
 {
-	pcache_count(PCACHE_SITE_FDATAWAIT);
 	trace_pcache_invalidate(PCACHE_SITE_FDATAWAIT, mapping,
 				start >> PAGE_SHIFT, end >> PAGE_SHIFT);
 }
@@ -172,14 +165,12 @@ static void pcache_op_fdatawait(struct address_space *mapping, loff_t start,
 static unsigned long pcache_op_fault_around(struct vm_fault *vmf,
 					    unsigned long nr_pages)
 {
-	pcache_count(PCACHE_SITE_FAULT_AROUND);
 	trace_pcache_fault_around(vmf, nr_pages);
 	return nr_pages;
 }
 
 static bool pcache_op_swap_store(struct folio *folio)
 {
-	pcache_count(PCACHE_SITE_SWAP_STORE);
 	trace_pcache_swap(PCACHE_SITE_SWAP_STORE, swp_type(folio->swap),
 			  swp_offset(folio->swap), folio_nr_pages(folio));
 	return false;
@@ -187,7 +178,6 @@ static bool pcache_op_swap_store(struct folio *folio)
 
 static bool pcache_op_swap_load(struct folio *folio)
 {
-	pcache_count(PCACHE_SITE_SWAP_LOAD);
 	trace_pcache_swap(PCACHE_SITE_SWAP_LOAD, swp_type(folio->swap),
 			  swp_offset(folio->swap), folio_nr_pages(folio));
 	return false;
@@ -196,38 +186,141 @@ static bool pcache_op_swap_load(struct folio *folio)
 static void pcache_op_swap_invalidate(int type, pgoff_t offset,
 				      unsigned int nr)
 {
-	pcache_count(PCACHE_SITE_SWAP_INVALIDATE);
 	trace_pcache_swap(PCACHE_SITE_SWAP_INVALIDATE, type, offset, nr);
 }
 
 static void pcache_op_swapon(int type, unsigned long max_pages)
 {
-	pcache_count(PCACHE_SITE_SWAPON);
 	trace_pcache_swap(PCACHE_SITE_SWAPON, type, 0, max_pages);
 }
 
 static void pcache_op_swapoff(int type)
 {
-	pcache_count(PCACHE_SITE_SWAPOFF);
 	trace_pcache_swap(PCACHE_SITE_SWAPOFF, type, 0, 0);
 }
 
-static const struct pcache_hook_ops pcache_ops = {
-	.read_folio		= pcache_op_read_folio,
-	.write_folio		= pcache_op_write_folio,
-	.remove_folio		= pcache_op_remove_folio,
-	.invalidate		= pcache_op_invalidate,
-	.sb_event		= pcache_op_sb_event,
-	.fill_folio		= pcache_op_fill_folio,
-	.writeback		= pcache_op_writeback,
-	.fdatawait		= pcache_op_fdatawait,
-	.fault_around		= pcache_op_fault_around,
-	.swap_store		= pcache_op_swap_store,
-	.swap_load		= pcache_op_swap_load,
-	.swap_invalidate	= pcache_op_swap_invalidate,
-	.swapon			= pcache_op_swapon,
-	.swapoff		= pcache_op_swapoff,
-};
+/* Registered with every op NULL; each is installed while it is needed. */
+static struct pcache_hook_ops pcache_core_ops;
+
+/*
+ * Enabling tracepoint pcache_<event>
+ * installs the ops it traces, disabling it removes them.  The hook series
+ * reads each op once per call, so a concurrent change is safe, and the
+ * module is not unloaded before pcache_unregister_hooks() has waited for
+ * every call in flight.
+ */
+#define PCACHE_SET_OP(op, fn)	WRITE_ONCE(pcache_core_ops.op, fn)
+
+int pcache_trace_read_reg(void)
+{
+	PCACHE_SET_OP(read_batch, pcache_op_read_batch);
+	PCACHE_SET_OP(read_folio, pcache_op_read_folio);
+	return 0;
+}
+
+void pcache_trace_read_unreg(void)
+{
+	PCACHE_SET_OP(read_batch, NULL);
+	PCACHE_SET_OP(read_folio, NULL);
+}
+
+int pcache_trace_write_reg(void)
+{
+	PCACHE_SET_OP(write_folio, pcache_op_write_folio);
+	return 0;
+}
+
+void pcache_trace_write_unreg(void)
+{
+	PCACHE_SET_OP(write_folio, NULL);
+}
+
+int pcache_trace_remove_reg(void)
+{
+	PCACHE_SET_OP(remove_folio, pcache_op_remove_folio);
+	return 0;
+}
+
+void pcache_trace_remove_unreg(void)
+{
+	PCACHE_SET_OP(remove_folio, NULL);
+}
+
+int pcache_trace_miss_reg(void)
+{
+	PCACHE_SET_OP(fill_folio, pcache_op_fill_folio);
+	return 0;
+}
+
+void pcache_trace_miss_unreg(void)
+{
+	PCACHE_SET_OP(fill_folio, NULL);
+}
+
+int pcache_trace_writeback_reg(void)
+{
+	PCACHE_SET_OP(writeback, pcache_op_writeback);
+	return 0;
+}
+
+void pcache_trace_writeback_unreg(void)
+{
+	PCACHE_SET_OP(writeback, NULL);
+}
+
+int pcache_trace_invalidate_reg(void)
+{
+	PCACHE_SET_OP(invalidate, pcache_op_invalidate);
+	PCACHE_SET_OP(fdatawait, pcache_op_fdatawait);
+	return 0;
+}
+
+void pcache_trace_invalidate_unreg(void)
+{
+	PCACHE_SET_OP(invalidate, NULL);
+	PCACHE_SET_OP(fdatawait, NULL);
+}
+
+int pcache_trace_sb_reg(void)
+{
+	PCACHE_SET_OP(sb_event, pcache_op_sb_event);
+	return 0;
+}
+
+void pcache_trace_sb_unreg(void)
+{
+	PCACHE_SET_OP(sb_event, NULL);
+}
+
+int pcache_trace_fault_around_reg(void)
+{
+	PCACHE_SET_OP(fault_around, pcache_op_fault_around);
+	return 0;
+}
+
+void pcache_trace_fault_around_unreg(void)
+{
+	PCACHE_SET_OP(fault_around, NULL);
+}
+
+int pcache_trace_swap_reg(void)
+{
+	PCACHE_SET_OP(swap_store, pcache_op_swap_store);
+	PCACHE_SET_OP(swap_load, pcache_op_swap_load);
+	PCACHE_SET_OP(swap_invalidate, pcache_op_swap_invalidate);
+	PCACHE_SET_OP(swapon, pcache_op_swapon);
+	PCACHE_SET_OP(swapoff, pcache_op_swapoff);
+	return 0;
+}
+
+void pcache_trace_swap_unreg(void)
+{
+	PCACHE_SET_OP(swap_store, NULL);
+	PCACHE_SET_OP(swap_load, NULL);
+	PCACHE_SET_OP(swap_invalidate, NULL);
+	PCACHE_SET_OP(swapon, NULL);
+	PCACHE_SET_OP(swapoff, NULL);
+}
 
 bool pcache_hooks_enabled(void)
 {
@@ -244,7 +337,7 @@ int pcache_set_hooks_enabled(bool on)
 	int ret;
 
 	mutex_lock(&pcache_config_mutex);
-	ret = pcache_enable_hooks(&pcache_ops, classes);
+	ret = pcache_enable_hooks(&pcache_core_ops, classes);
 	if (!ret)
 		WRITE_ONCE(pcache_hooks_on, on);
 	mutex_unlock(&pcache_config_mutex);
@@ -253,17 +346,15 @@ int pcache_set_hooks_enabled(bool on)
 
 static int __init pcache_init(void)
 {
-	int ret;
+	int site, ret;
 
-	pcache_counters = alloc_percpu(struct pcache_counters);
-	if (!pcache_counters)
-		return -ENOMEM;
-
-	ret = pcache_register_hooks(&pcache_ops);
+	for (site = 0; site < PCACHE_NR_SITES; site++)
+		pcache_site_base[site] = pcache_site_count(site);
+	ret = pcache_register_hooks(&pcache_core_ops);
 	if (ret) {
 		pr_err("cannot register the page cache hooks (%d): another user holds them\n",
 		       ret);
-		goto free_counters;
+		return ret;
 	}
 	pcache_debugfs_init();
 	ret = pcache_set_hooks_enabled(hooks_enabled_param);
@@ -279,19 +370,16 @@ static int __init pcache_init(void)
 	return 0;
 
 unregister:
-	pcache_unregister_hooks(&pcache_ops);
+	pcache_unregister_hooks(&pcache_core_ops);
 	pcache_debugfs_exit();
-free_counters:
-	free_percpu(pcache_counters);
 	return ret;
 }
 
 static void __exit pcache_exit(void)
 {
 	pcache_sysfs_exit();
-	pcache_unregister_hooks(&pcache_ops);
+	pcache_unregister_hooks(&pcache_core_ops);
 	pcache_debugfs_exit();
-	free_percpu(pcache_counters);
 	pr_info("unloaded\n");
 }
 

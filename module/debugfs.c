@@ -22,14 +22,14 @@ static int hooks_show(struct seq_file *m, void *v)
 	for (site = 0; site < PCACHE_NR_SITES; site++)
 		seq_printf(m, "%-16s %-12s %llu\n", pcache_site_name(site),
 			   pcache_class_names[pcache_site_class(site)],
-			   pcache_site_count(site));
+			   pcache_site_hits(site));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(hooks);
 
 static int site_count_get(void *data, u64 *val)
 {
-	*val = pcache_site_count((enum pcache_site)(uintptr_t)data);
+	*val = pcache_site_hits((enum pcache_site)(uintptr_t)data);
 	return 0;
 }
 DEFINE_DEBUGFS_ATTRIBUTE(site_count_fops, site_count_get, NULL, "%llu\n");

@@ -3,9 +3,13 @@
  * pcache: the core's view, shared by the features.
  *
  * The core registers struct pcache_hook_ops with the hook patch
- * (include/linux/pcache_hooks.h), counts every hook firing per call site,
- * emits a tracepoint per hook class and owns /sys/kernel/mm/pcache/ and
- * /sys/kernel/debug/pcache/.  Each feature gets a directory under the sysfs
+ * (include/linux/pcache_hooks.h), enables every hook class, shows the
+ * per-site firing counts the hook series keeps, emits a tracepoint per hook
+ * class and owns /sys/kernel/mm/pcache/ and /sys/kernel/debug/pcache/.
+ *
+ * An op is installed only while something needs it: its tracepoint is
+ * enabled (the reg/unreg callbacks below) or, later, a feature is on.  An
+ * op left NULL costs its call sites a counter increment and no call.  Each feature gets a directory under the sysfs
  * root (replication/, tmem/, fork/, faultaround/).
  *
  * Lock order (outermost first):
@@ -23,7 +27,7 @@
  *
  * Unload order: sysfs goes first (no knob can switch hooks back on), then
  * pcache_unregister_hooks() switches every class off and waits for the
- * callers in flight (SRCU), then debugfs and the counters are freed.
+ * callers in flight (RCU and SRCU), then debugfs goes.
  */
 #ifndef _PCACHE_H
 #define _PCACHE_H
@@ -34,12 +38,34 @@
 
 #define PCACHE_VERSION	"0.1.0"
 
-/* Per-site hook counters. */
-void pcache_count(enum pcache_site site);
-u64 pcache_site_count(enum pcache_site site);
+/*
+ * Per-site hook counters: the hook series counts every firing while a class
+ * is on; the core shows the counts since the module was loaded.
+ */
+u64 pcache_site_hits(enum pcache_site site);
 const char *pcache_site_name(enum pcache_site site);
 enum pcache_hook_class pcache_site_class(enum pcache_site site);
 extern const char * const pcache_class_names[PCACHE_NR_HOOK_CLASSES];
+
+/* Tracepoint reg/unreg callbacks: install and remove the ops they trace. */
+int pcache_trace_read_reg(void);
+void pcache_trace_read_unreg(void);
+int pcache_trace_write_reg(void);
+void pcache_trace_write_unreg(void);
+int pcache_trace_remove_reg(void);
+void pcache_trace_remove_unreg(void);
+int pcache_trace_miss_reg(void);
+void pcache_trace_miss_unreg(void);
+int pcache_trace_writeback_reg(void);
+void pcache_trace_writeback_unreg(void);
+int pcache_trace_invalidate_reg(void);
+void pcache_trace_invalidate_unreg(void);
+int pcache_trace_sb_reg(void);
+void pcache_trace_sb_unreg(void);
+int pcache_trace_fault_around_reg(void);
+void pcache_trace_fault_around_unreg(void);
+int pcache_trace_swap_reg(void);
+void pcache_trace_swap_unreg(void);
 
 /* Switching hooks (sysfs hooks_enabled). */
 extern struct mutex pcache_config_mutex;

@@ -14,6 +14,8 @@
 #include <linux/pcache_hooks.h>
 #include <linux/tracepoint.h>
 
+#include "pcache.h"
+
 #define pcache_show_site(site)						\
 	__print_symbolic(site,						\
 		{ PCACHE_SITE_READ_BATCH,	"read_batch" },		\
@@ -69,19 +71,24 @@ DECLARE_EVENT_CLASS(pcache_folio_class,
 		  __entry->ino, __entry->index, __entry->nr)
 );
 
+/*
+ * Enabling an event installs the ops it traces (pcache_trace_*_reg() in
+ * core.c); disabling it removes them again.
+ */
 #define PCACHE_FOLIO_EVENT(name)					\
-DEFINE_EVENT(pcache_folio_class, name,					\
+DEFINE_EVENT_FN(pcache_folio_class, pcache_##name,			\
 	TP_PROTO(int site, struct address_space *mapping, struct folio *folio), \
-	TP_ARGS(site, mapping, folio))
+	TP_ARGS(site, mapping, folio),					\
+	pcache_trace_##name##_reg, pcache_trace_##name##_unreg)
 
-PCACHE_FOLIO_EVENT(pcache_read);
-PCACHE_FOLIO_EVENT(pcache_write);
-PCACHE_FOLIO_EVENT(pcache_remove);
-PCACHE_FOLIO_EVENT(pcache_miss);
-PCACHE_FOLIO_EVENT(pcache_writeback);
+PCACHE_FOLIO_EVENT(read);
+PCACHE_FOLIO_EVENT(write);
+PCACHE_FOLIO_EVENT(remove);
+PCACHE_FOLIO_EVENT(miss);
+PCACHE_FOLIO_EVENT(writeback);
 
 /* Truncate, invalidate and eviction of a range of a mapping. */
-TRACE_EVENT(pcache_invalidate,
+TRACE_EVENT_FN(pcache_invalidate,
 	TP_PROTO(int site, struct address_space *mapping, pgoff_t start,
 		 pgoff_t end),
 	TP_ARGS(site, mapping, start, end),
@@ -99,11 +106,12 @@ TRACE_EVENT(pcache_invalidate,
 	),
 	TP_printk("%s ino=%lu start=%lu end=%lu",
 		  pcache_show_site(__entry->site), __entry->ino,
-		  __entry->start, __entry->end)
+		  __entry->start, __entry->end),
+	pcache_trace_invalidate_reg, pcache_trace_invalidate_unreg
 );
 
 /* Superblock mount and shutdown. */
-TRACE_EVENT(pcache_sb,
+TRACE_EVENT_FN(pcache_sb,
 	TP_PROTO(int site, struct super_block *sb),
 	TP_ARGS(site, sb),
 	TP_STRUCT__entry(
@@ -117,11 +125,12 @@ TRACE_EVENT(pcache_sb,
 		strscpy(__entry->fstype, sb->s_type->name, 16);
 	),
 	TP_printk("%s dev=%u:%u type=%s", pcache_show_site(__entry->site),
-		  MAJOR(__entry->dev), MINOR(__entry->dev), __entry->fstype)
+		  MAJOR(__entry->dev), MINOR(__entry->dev), __entry->fstype),
+	pcache_trace_sb_reg, pcache_trace_sb_unreg
 );
 
 /* The fault-around window chosen for one fault. */
-TRACE_EVENT(pcache_fault_around,
+TRACE_EVENT_FN(pcache_fault_around,
 	TP_PROTO(struct vm_fault *vmf, unsigned long nr_pages),
 	TP_ARGS(vmf, nr_pages),
 	TP_STRUCT__entry(
@@ -138,11 +147,12 @@ TRACE_EVENT(pcache_fault_around,
 		__entry->nr_pages = nr_pages;
 	),
 	TP_printk("ino=%lu pgoff=%lu nr_pages=%lu", __entry->ino,
-		  __entry->pgoff, __entry->nr_pages)
+		  __entry->pgoff, __entry->nr_pages),
+	pcache_trace_fault_around_reg, pcache_trace_fault_around_unreg
 );
 
 /* Swap store, load, invalidate, swapon and swapoff. */
-TRACE_EVENT(pcache_swap,
+TRACE_EVENT_FN(pcache_swap,
 	TP_PROTO(int site, int type, unsigned long offset, unsigned long nr),
 	TP_ARGS(site, type, offset, nr),
 	TP_STRUCT__entry(
@@ -159,7 +169,8 @@ TRACE_EVENT(pcache_swap,
 	),
 	TP_printk("%s type=%d offset=%lu nr=%lu",
 		  pcache_show_site(__entry->site), __entry->type,
-		  __entry->offset, __entry->nr)
+		  __entry->offset, __entry->nr),
+	pcache_trace_swap_reg, pcache_trace_swap_unreg
 );
 
 #endif /* _PCACHE_TRACE_H */

@@ -24,10 +24,10 @@ echo "== workload: 3 s of mixed file I/O, then 24 MiB of anonymous memory in a 1
 "$WL" mix "$MNT" 3 || exit 1
 cg_run "$WL" anon 24 1 && echo "anon: 24 MiB swapped out and back, every byte checked" || exit 1
 drop_caches
-
-echo "== hook counters (/sys/kernel/debug/pcache/hooks): site, class, count"
-sed 's/^/  /' "$DEBUGFS/hooks"
 swap_teardown
 fs_umount
 cg_teardown
+
+echo "== hook counters (/sys/kernel/debug/pcache/hooks): site, class, count"
+sed 's/^/  /' "$DEBUGFS/hooks"
 pcache_unload && echo "== unloaded"
