@@ -63,9 +63,13 @@ test: guest
 bench: guest $(BENCHBIN)
 	tools/vm.sh --disk 1024 --timeout 3000 --out $(B)/bench -- tools/bench.sh
 
+# The module's files, then each patch as the kernel tree sees it (run from
+# this git tree, checkpatch would take a patch file for a new file).
 checkpatch: $(KSTAMP)
-	$(KDIR)/scripts/checkpatch.pl --strict --no-tree -f module/*.c module/*.h
-	$(KDIR)/scripts/checkpatch.pl --strict --no-tree hooks-patch/*.patch
+	-$(KDIR)/scripts/checkpatch.pl --strict --no-tree --terse -f \
+		$(filter-out %.mod.c,$(wildcard module/*.c)) module/*.h
+	-@for p in $(PATCHES); do echo "== $$p"; \
+		(cd $(KDIR) && scripts/checkpatch.pl --strict --terse - < $(TOP)/$$p); done
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(TOP) clean 2>/dev/null || true

@@ -30,6 +30,7 @@ static bool hooks_enabled_param = true;
 module_param_named(hooks_enabled, hooks_enabled_param, bool, 0444);
 MODULE_PARM_DESC(hooks_enabled, "Enable the hooks at load (default 1)");
 
+/* Serializes knob writes and hook class switching; see pcache.h. */
 DEFINE_MUTEX(pcache_config_mutex);
 static bool pcache_hooks_on;
 
@@ -203,124 +204,85 @@ static void pcache_op_swapoff(int type)
 static struct pcache_hook_ops pcache_core_ops;
 
 /*
- * Enabling tracepoint pcache_<event>
- * installs the ops it traces, disabling it removes them.  The hook series
- * reads each op once per call, so a concurrent change is safe, and the
- * module is not unloaded before pcache_unregister_hooks() has waited for
- * every call in flight.
+ * Enabling tracepoint pcache_<event> installs the ops it traces, disabling
+ * it removes them (its reg/unreg callbacks, made by PCACHE_TRACE_OPS()).
+ * The hook series reads each op once per call, so a concurrent change is
+ * safe, and the module is not unloaded before pcache_unregister_hooks()
+ * has waited for every call in flight.
  */
-#define PCACHE_SET_OP(op, fn)	WRITE_ONCE(pcache_core_ops.op, fn)
+#define PCACHE_SET_OP(op, on, fn)	WRITE_ONCE(pcache_core_ops.op, (on) ? (fn) : NULL)
 
-int pcache_trace_read_reg(void)
-{
-	PCACHE_SET_OP(read_batch, pcache_op_read_batch);
-	PCACHE_SET_OP(read_folio, pcache_op_read_folio);
-	return 0;
+#define PCACHE_TRACE_OPS(event)						\
+int pcache_trace_##event##_reg(void)					\
+{									\
+	pcache_trace_##event##_ops(true);				\
+	return 0;							\
+}									\
+void pcache_trace_##event##_unreg(void)					\
+{									\
+	pcache_trace_##event##_ops(false);				\
 }
 
-void pcache_trace_read_unreg(void)
+static void pcache_trace_read_ops(bool on)
 {
-	PCACHE_SET_OP(read_batch, NULL);
-	PCACHE_SET_OP(read_folio, NULL);
+	PCACHE_SET_OP(read_batch, on, pcache_op_read_batch);
+	PCACHE_SET_OP(read_folio, on, pcache_op_read_folio);
 }
 
-int pcache_trace_write_reg(void)
+static void pcache_trace_write_ops(bool on)
 {
-	PCACHE_SET_OP(write_folio, pcache_op_write_folio);
-	return 0;
+	PCACHE_SET_OP(write_folio, on, pcache_op_write_folio);
 }
 
-void pcache_trace_write_unreg(void)
+static void pcache_trace_remove_ops(bool on)
 {
-	PCACHE_SET_OP(write_folio, NULL);
+	PCACHE_SET_OP(remove_folio, on, pcache_op_remove_folio);
 }
 
-int pcache_trace_remove_reg(void)
+static void pcache_trace_miss_ops(bool on)
 {
-	PCACHE_SET_OP(remove_folio, pcache_op_remove_folio);
-	return 0;
+	PCACHE_SET_OP(fill_folio, on, pcache_op_fill_folio);
 }
 
-void pcache_trace_remove_unreg(void)
+static void pcache_trace_writeback_ops(bool on)
 {
-	PCACHE_SET_OP(remove_folio, NULL);
+	PCACHE_SET_OP(writeback, on, pcache_op_writeback);
 }
 
-int pcache_trace_miss_reg(void)
+static void pcache_trace_invalidate_ops(bool on)
 {
-	PCACHE_SET_OP(fill_folio, pcache_op_fill_folio);
-	return 0;
+	PCACHE_SET_OP(invalidate, on, pcache_op_invalidate);
+	PCACHE_SET_OP(fdatawait, on, pcache_op_fdatawait);
 }
 
-void pcache_trace_miss_unreg(void)
+static void pcache_trace_sb_ops(bool on)
 {
-	PCACHE_SET_OP(fill_folio, NULL);
+	PCACHE_SET_OP(sb_event, on, pcache_op_sb_event);
 }
 
-int pcache_trace_writeback_reg(void)
+static void pcache_trace_fault_around_ops(bool on)
 {
-	PCACHE_SET_OP(writeback, pcache_op_writeback);
-	return 0;
+	PCACHE_SET_OP(fault_around, on, pcache_op_fault_around);
 }
 
-void pcache_trace_writeback_unreg(void)
+static void pcache_trace_swap_ops(bool on)
 {
-	PCACHE_SET_OP(writeback, NULL);
+	PCACHE_SET_OP(swap_store, on, pcache_op_swap_store);
+	PCACHE_SET_OP(swap_load, on, pcache_op_swap_load);
+	PCACHE_SET_OP(swap_invalidate, on, pcache_op_swap_invalidate);
+	PCACHE_SET_OP(swapon, on, pcache_op_swapon);
+	PCACHE_SET_OP(swapoff, on, pcache_op_swapoff);
 }
 
-int pcache_trace_invalidate_reg(void)
-{
-	PCACHE_SET_OP(invalidate, pcache_op_invalidate);
-	PCACHE_SET_OP(fdatawait, pcache_op_fdatawait);
-	return 0;
-}
-
-void pcache_trace_invalidate_unreg(void)
-{
-	PCACHE_SET_OP(invalidate, NULL);
-	PCACHE_SET_OP(fdatawait, NULL);
-}
-
-int pcache_trace_sb_reg(void)
-{
-	PCACHE_SET_OP(sb_event, pcache_op_sb_event);
-	return 0;
-}
-
-void pcache_trace_sb_unreg(void)
-{
-	PCACHE_SET_OP(sb_event, NULL);
-}
-
-int pcache_trace_fault_around_reg(void)
-{
-	PCACHE_SET_OP(fault_around, pcache_op_fault_around);
-	return 0;
-}
-
-void pcache_trace_fault_around_unreg(void)
-{
-	PCACHE_SET_OP(fault_around, NULL);
-}
-
-int pcache_trace_swap_reg(void)
-{
-	PCACHE_SET_OP(swap_store, pcache_op_swap_store);
-	PCACHE_SET_OP(swap_load, pcache_op_swap_load);
-	PCACHE_SET_OP(swap_invalidate, pcache_op_swap_invalidate);
-	PCACHE_SET_OP(swapon, pcache_op_swapon);
-	PCACHE_SET_OP(swapoff, pcache_op_swapoff);
-	return 0;
-}
-
-void pcache_trace_swap_unreg(void)
-{
-	PCACHE_SET_OP(swap_store, NULL);
-	PCACHE_SET_OP(swap_load, NULL);
-	PCACHE_SET_OP(swap_invalidate, NULL);
-	PCACHE_SET_OP(swapon, NULL);
-	PCACHE_SET_OP(swapoff, NULL);
-}
+PCACHE_TRACE_OPS(read)
+PCACHE_TRACE_OPS(write)
+PCACHE_TRACE_OPS(remove)
+PCACHE_TRACE_OPS(miss)
+PCACHE_TRACE_OPS(writeback)
+PCACHE_TRACE_OPS(invalidate)
+PCACHE_TRACE_OPS(sb)
+PCACHE_TRACE_OPS(fault_around)
+PCACHE_TRACE_OPS(swap)
 
 bool pcache_hooks_enabled(void)
 {

@@ -9,8 +9,10 @@
  *
  * An op is installed only while something needs it: its tracepoint is
  * enabled (the reg/unreg callbacks below) or, later, a feature is on.  An
- * op left NULL costs its call sites a counter increment and no call.  Each feature gets a directory under the sysfs
- * root (replication/, tmem/, fork/, faultaround/).
+ * op left NULL costs its call sites a counter increment and no call.
+ *
+ * Each feature gets a directory under the sysfs root (replication/, tmem/,
+ * fork/, faultaround/).
  *
  * Lock order (outermost first):
  *

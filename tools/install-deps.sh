@@ -8,7 +8,7 @@ set -euo pipefail
 pkgs=(
 	build-essential bc bison flex libelf-dev libssl-dev cpio kmod xz-utils
 	rsync python3 linux-source-6.12 qemu-system-x86 busybox-static
-	e2fsprogs util-linux bpftrace stress-ng fio numactl dkms
+	e2fsprogs util-linux bpftrace stress-ng fio numactl dkms python3-ply
 	"$@"
 )
 

@@ -18,10 +18,13 @@ rm -f "$out"/{results.tap,host.tap}
 
 passed=0 failed=0 skipped=0
 host() {	# host RESULT NAME
-	case $1 in
-	ok) passed=$((passed + 1)); echo "ok - $2" ;;
-	*) failed=$((failed + 1)); echo "not ok - $2" ;;
-	esac | tee -a "$out/host.tap"
+	local line
+	if [ "$1" = ok ]; then
+		passed=$((passed + 1)); line="ok - $2"
+	else
+		failed=$((failed + 1)); line="not ok - $2"
+	fi
+	echo "$line" | tee -a "$out/host.tap"
 }
 
 echo "== host: DKMS build"

@@ -16,6 +16,9 @@
 #
 # The guest sees the host's root read-only; CMD runs there by chroot, in the
 # current directory, with /tmp/out the output folder (shared, writable).
+# The guest has its own /tmp, /run and /var/tmp: the pcache tree is shared
+# separately and shows wherever it is, but another current directory under
+# those is not visible.
 # The console is shown and kept in OUT/console.log, the guest's dmesg in
 # OUT/dmesg.txt.  Exit status: CMD's, or 124 if the guest hung, 125 if it
 # did not boot or died, 126 if the kernel printed a WARNING, BUG, Oops,
@@ -58,7 +61,11 @@ if [ -z "$out" ]; then
 fi
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
-rm -f "$out"/{console.log,dmesg.txt,splats.txt,disk*.img}
+rm -f "$out"/{console.log,dmesg.txt,splats.txt,disk*.img,top}
+
+# Where the pcache tree is: the guest mounts it there (share "top") when
+# the host root does not show it, e.g. under /tmp, which the guest replaces.
+echo "$top" > "$out/top"
 
 # The command, run by bash in the chroot.
 {
@@ -87,6 +94,7 @@ args=(
 	-append "console=ttyS0 loglevel=5 panic=-1 oops=panic softlockup_panic=0 rdinit=/init"
 	-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap"
 	-virtfs "local,path=$out,mount_tag=out,security_model=none"
+	-virtfs "local,path=$top,mount_tag=top,security_model=none,readonly=on"
 )
 [ "$accel" = kvm ] && args+=(-cpu host)
 i=0
