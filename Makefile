@@ -7,15 +7,21 @@
 #   make run	build what is missing, boot the guest, load pcache, run the demo
 #   make test	the whole test suite in the guest; ends "N passed, N failed"
 #   make bench	hook cost and feature benchmarks, pcache against the alternative
+#		(on a second kernel tree built without the debug checks)
 #
 #   make kernel | module | initramfs | selftests | dkms | checkpatch | clean
 #   make distclean	(also removes the kernel tree in build/)
 
 TOP := $(CURDIR)
 B := $(TOP)/build
+FRAGMENT := tools/kconfig/pcache.config
+# The test kernel (make test, run, dkms): lockdep, atomic-sleep, VM checks.
 KDIR := $(B)/linux
-BZIMAGE := $(KDIR)/arch/x86/boot/bzImage
 KSTAMP := $(B)/.kernel-built
+# The benchmark kernel (make bench): the same without the debug checks.
+PERF_KDIR := $(B)/linux-perf
+PERF_KSTAMP := $(B)/.kernel-perf-built
+PERF_MOD := $(B)/perf-module
 INITRD := $(B)/initramfs.cpio.gz
 WORKLOAD := $(B)/selftests/pcache_workload
 BENCHBIN := $(B)/bench/pcache_bench
@@ -28,8 +34,14 @@ deps:
 
 kernel: $(KSTAMP)
 
-$(KSTAMP): hooks-patch/series $(PATCHES) tools/kconfig/pcache.config tools/build-kernel.sh | deps
-	tools/build-kernel.sh $(B)
+KDEPS := hooks-patch/series $(PATCHES) $(FRAGMENT) tools/build-kernel.sh
+
+$(KSTAMP): $(KDEPS) tools/kconfig/debug.config | deps
+	tools/build-kernel.sh $(KDIR) $(FRAGMENT) tools/kconfig/debug.config
+	@touch $@
+
+$(PERF_KSTAMP): $(KDEPS) | deps
+	tools/build-kernel.sh $(PERF_KDIR) $(FRAGMENT)
 	@touch $@
 
 module: $(KSTAMP)
@@ -60,8 +72,17 @@ run: guest
 test: guest
 	tools/run-tests.sh
 
-bench: guest $(BENCHBIN)
-	tools/vm.sh --disk 1024 --timeout 3000 --out $(B)/bench -- tools/bench.sh
+# The module for the benchmark kernel, built from a copy of the sources.
+perf-module: $(PERF_KSTAMP)
+	@mkdir -p $(PERF_MOD)
+	rsync -a --delete --exclude '*.o' --exclude '*.ko' --exclude '.*.cmd' \
+		Kbuild module $(PERF_MOD)/
+	$(MAKE) -C $(PERF_KDIR) M=$(PERF_MOD) modules
+
+bench: perf-module initramfs selftests $(BENCHBIN)
+	tools/vm.sh --kernel $(PERF_KDIR)/arch/x86/boot/bzImage --disk 1024 \
+		--timeout 3000 --out $(B)/bench -- \
+		env PCACHE_KO=$(PERF_MOD)/module/pcache.ko tools/bench.sh
 
 # The module's files, then each patch as the kernel tree sees it (run from
 # this git tree, checkpatch would take a patch file for a new file).
@@ -73,9 +94,9 @@ checkpatch: $(KSTAMP)
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(TOP) clean 2>/dev/null || true
-	rm -rf $(B)/selftests $(B)/vm $(B)/test $(B)/bench $(B)/dkms $(INITRD)
+	rm -rf $(B)/selftests $(B)/vm $(B)/test $(B)/bench $(B)/dkms $(PERF_MOD) $(INITRD)
 
 distclean:
 	rm -rf $(B)
 
-.PHONY: all deps kernel module initramfs selftests guest dkms run test bench checkpatch clean distclean
+.PHONY: all deps kernel module perf-module initramfs selftests guest dkms run test bench checkpatch clean distclean

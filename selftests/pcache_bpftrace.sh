@@ -30,6 +30,22 @@ for _ in 1 2 3; do
 done
 sleep 1
 kill -INT $bt 2> /dev/null
+# bpftrace prints its maps and detaches on SIGINT; give it a minute, then
+# show where it is stuck and stop it.
+for _ in $(seq 120); do
+	kill -0 $bt 2> /dev/null || break
+	sleep 0.5
+done
+if kill -0 $bt 2> /dev/null; then
+	t_fail "bpftrace exits within 60 s of SIGINT"
+	for t in /proc/$bt/task/*; do
+		t_diag "task ${t##*/} $(cat "$t/comm") state $(awk '{print $3}' "$t/stat")"
+		sed 's/^/#   /' "$t/stack" 2> /dev/null
+	done
+	kill -KILL $bt
+else
+	t_ok "bpftrace exits within 60 s of SIGINT"
+fi
 wait $bt
 sed 's/^/# /' "$out"
 t_check "bpftrace saw pcache_read events" \

@@ -13,7 +13,7 @@ set -u
 . "$(dirname "$0")/../selftests/lib.sh" > /dev/null
 BENCH=$BUILD/bench/pcache_bench
 SPREAD=${SPREAD:-2}
-MIN_ROUNDS=${MIN_ROUNDS:-6}
+MIN_ROUNDS=${MIN_ROUNDS:-16}
 MAX_ROUNDS=${MAX_ROUNDS:-30}
 
 pcache_unload

@@ -1,31 +1,38 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Build the pcache guest kernel: Debian's linux-source-6.12, the series in
-# hooks-patch/, tinyconfig plus tools/kconfig/pcache.config.
+# Build a pcache guest kernel: Debian's linux-source-6.12, the series in
+# hooks-patch/, tinyconfig plus config fragments.
 #
-#   tools/build-kernel.sh [BUILD_DIR]
+#   tools/build-kernel.sh TREE FRAGMENT...
 #
-# The tree lives in BUILD_DIR/linux (default build/linux).  A second run
-# with nothing changed does nothing; a changed patch is reverse-applied
-# and applied again, so make rebuilds only the files it touches; a changed
-# fragment reconfigures.  The version used is written to
-# BUILD_DIR/kernel-version and printed.
+# make uses build/linux with tools/kconfig/pcache.config and debug.config
+# (the test kernel: lockdep and friends), and build/linux-perf with
+# pcache.config alone (the benchmark kernel).  A second run with nothing
+# changed does nothing; a changed patch is reverse-applied and applied
+# again, so make rebuilds only the files it touches; a changed fragment
+# reconfigures.  The version used is written to TREE.version and printed.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-build=${1:-$top/build}
-tree=$build/linux
+[ $# -ge 2 ] || { echo "usage: tools/build-kernel.sh TREE FRAGMENT..." >&2; exit 2; }
+tree=$(realpath -m "$1")
+shift
+fragments=()
+for f in "$@"; do
+	[ -f "$f" ] || { echo "build-kernel: no config fragment $f" >&2; exit 2; }
+	fragments+=("$(realpath "$f")")
+done
 tarball=/usr/src/linux-source-6.12.tar.xz
 pkg=linux-source-6.12
 series=$top/hooks-patch/series
-fragment=$top/tools/kconfig/pcache.config
 jobs=$(nproc)
 
 log() { printf 'build-kernel: %s\n' "$*"; }
 die() { printf 'build-kernel: error: %s\n' "$*" >&2; exit 1; }
 
-mkdir -p "$build"
+mkdir -p "$(dirname "$tree")"
+applied=$tree.applied
 
 if [ ! -f "$tarball" ]; then
 	log "installing $pkg"
@@ -37,7 +44,7 @@ pkgver=$(dpkg-query -W -f='${Version}' "$pkg" 2>/dev/null || echo unknown)
 # 1. Unpack, once per package version.
 if [ "$(cat "$tree/.pcache-source" 2>/dev/null)" != "$pkgver" ]; then
 	log "unpacking $tarball ($pkg $pkgver)"
-	rm -rf "$tree" "$build/applied"
+	rm -rf "$tree" "$applied"
 	mkdir -p "$tree"
 	tar -xf "$tarball" -C "$tree" --strip-components=1
 	echo "$pkgver" > "$tree/.pcache-source"
@@ -46,34 +53,34 @@ kver=$(make -s -C "$tree" kernelversion)
 
 # 2. Patches: undo what was applied before if the series changed.
 want=$(cd "$top/hooks-patch" && cat series $(cat series) | sha256sum | cut -d' ' -f1)
-have=$(cat "$build/applied/.hash" 2>/dev/null || true)
+have=$(cat "$applied/.hash" 2>/dev/null || true)
 if [ "$want" != "$have" ]; then
-	if [ -f "$build/applied/series" ]; then
+	if [ -f "$applied/series" ]; then
 		log "reverting the previously applied series"
-		tac "$build/applied/series" | while read -r p; do
-			patch -d "$tree" -p1 -R -s -N < "$build/applied/$p" ||
+		tac "$applied/series" | while read -r p; do
+			patch -d "$tree" -p1 -R -s -N < "$applied/$p" ||
 				die "cannot revert $p; remove $tree and run again"
 		done
 	fi
-	rm -rf "$build/applied"
-	mkdir -p "$build/applied"
+	rm -rf "$applied"
+	mkdir -p "$applied"
 	while read -r p; do
 		[ -n "$p" ] || continue
 		log "applying $p"
 		patch -d "$tree" -p1 -s -N < "$top/hooks-patch/$p" ||
 			die "$p does not apply to linux $kver ($pkg $pkgver)"
-		cp "$top/hooks-patch/$p" "$build/applied/$p"
-		echo "$p" >> "$build/applied/series"
+		cp "$top/hooks-patch/$p" "$applied/$p"
+		echo "$p" >> "$applied/series"
 	done < "$series"
-	echo "$want" > "$build/applied/.hash"
+	echo "$want" > "$applied/.hash"
 fi
 
-# 3. Configure when the fragment changed.
-fhash=$(sha256sum "$fragment" | cut -d' ' -f1)
-if [ ! -f "$tree/.config" ] || [ "$(cat "$build/.config-hash" 2>/dev/null)" != "$fhash" ]; then
-	log "configuring: tinyconfig + $(basename "$fragment")"
+# 3. Configure when a fragment changed.
+fhash=$(cat "${fragments[@]}" | sha256sum | cut -d' ' -f1)
+if [ ! -f "$tree/.config" ] || [ "$(cat "$tree.config-hash" 2>/dev/null)" != "$fhash" ]; then
+	log "configuring: tinyconfig + $(printf '%s ' "${fragments[@]##*/}")"
 	make -s -C "$tree" tinyconfig >/dev/null
-	(cd "$tree" && scripts/kconfig/merge_config.sh -m -Q .config "$fragment" >/dev/null)
+	(cd "$tree" && scripts/kconfig/merge_config.sh -m -Q .config "${fragments[@]}" >/dev/null)
 	make -s -C "$tree" olddefconfig >/dev/null
 	missing=0
 	while IFS= read -r line; do
@@ -81,9 +88,9 @@ if [ ! -f "$tree/.config" ] || [ "$(cat "$build/.config-hash" 2>/dev/null)" != "
 		CONFIG_*=*) grep -qxF "$line" "$tree/.config" || { log "not set as asked: $line"; missing=1; } ;;
 		"# CONFIG_"*" is not set") grep -qxF "$line" "$tree/.config" || { log "not unset: $line"; missing=1; } ;;
 		esac
-	done < "$fragment"
-	[ "$missing" = 0 ] || die "the config fragment did not take; fix its dependencies"
-	echo "$fhash" > "$build/.config-hash"
+	done < <(cat "${fragments[@]}")
+	[ "$missing" = 0 ] || die "the config fragments did not take; fix their dependencies"
+	echo "$fhash" > "$tree.config-hash"
 fi
 
 # 4. Build.  `make modules` writes Module.symvers, which out-of-tree
@@ -92,5 +99,5 @@ start=$(date +%s)
 make -s -C "$tree" -j"$jobs" bzImage modules_prepare
 make -s -C "$tree" -j"$jobs" modules
 krel=$(make -s -C "$tree" kernelrelease)
-echo "$krel ($pkg $pkgver)" > "$build/kernel-version"
-log "linux $krel from $pkg $pkgver, $(wc -l < "$series") patches, built in $(( $(date +%s) - start )) s"
+echo "$krel ($pkg $pkgver)" > "$tree.version"
+log "linux $krel from $pkg $pkgver, $(wc -l < "$series") patches, $(printf '%s ' "${fragments[@]##*/}")in $tree, built in $(( $(date +%s) - start )) s"

@@ -113,7 +113,9 @@ rm -f "$out"/disk*.img
 
 logs=("$out/console.log")
 [ -f "$out/dmesg.txt" ] && logs+=("$out/dmesg.txt")
-pattern='WARNING:|BUG:|Oops|KASAN|UBSAN|general protection fault|Kernel panic|possible circular locking|possible recursive locking|inconsistent lock state|lockdep|blocked for more than|soft lockup|hard LOCKUP|Bad page state|list_add corruption|list_del corruption'
+# Report headers only: lockdep's own reports start with "WARNING:" or
+# "BUG:"; its boot banner ("RCU lockdep checking is enabled") is no splat.
+pattern='WARNING:|BUG:|Oops|KASAN|UBSAN|general protection fault|Kernel panic|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|bad unlock balance|blocked for more than|soft lockup|hard LOCKUP|Bad page state|list_add corruption|list_del corruption'
 grep -haE "$pattern" "${logs[@]}" | sort -u > "$out/splats.txt" || true
 
 rc=$(sed -n 's/.*PCACHE-GUEST-EXIT \([0-9]*\).*/\1/p' "$out/console.log" | tail -1)
