@@ -17,6 +17,7 @@ tests=("$@")
 	pcache_bpftrace
 	pcache_dkms
 	pcache_load_cycles
+	pcache_kunit
 )
 results=/tmp/out/results.tap
 : > "$results"

@@ -1,0 +1,372 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tmem: transcendent memory pools, after Dan Magenheimer's tmem for Xen
+ * (2009), the core under pcache's cleancache (an ephemeral pool per
+ * filesystem) and frontswap (a persistent pool per swap device).
+ *
+ * A page is addressed by a handle (pool id, 64-bit object id, 32-bit
+ * index) and is only ever copied in and out: tmem never maps or lends its
+ * pages.  The rules, as the original defines them:
+ *
+ *  - a put copies and may be rejected; a put that fails also drops any
+ *    older copy at that handle (put-put-get: after put D1, put D2, a get
+ *    never returns D1);
+ *  - a persistent pool returns a page on every get until it is flushed;
+ *    an ephemeral page may vanish at any time;
+ *  - a get from a private pool is exclusive (it removes the page), from a
+ *    shared pool it is not (get-get: two gets return the same data);
+ *  - flush_page drops one page, flush_object every page of an object,
+ *    destroy_pool the pool.
+ *
+ * Pages are kept by a backend (struct tmem_backend): tmem holds handles.
+ *
+ * Locking: tmem_pools_lock guards the pool table.  Each pool has one
+ * spinlock, taken with interrupts off (puts come from page cache removal
+ * under the i_pages lock), that guards its object xarray, each object's
+ * page xarray and the counters; xarray nodes are allocated under it with
+ * GFP_NOWAIT.  Backends are called without it: an entry is refcounted so
+ * that a get from a shared pool can copy outside the lock while a flush
+ * removes it.
+ */
+#include <linux/idr.h>
+#include <linux/refcount.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/xarray.h>
+
+#include "tmem.h"
+
+struct tmem_entry {
+	refcount_t ref;
+	unsigned long handle;
+};
+
+struct tmem_obj {
+	struct xarray pages;		/* index -> struct tmem_entry */
+};
+
+struct tmem_pool {
+	int id;
+	unsigned int flags;
+	uuid_t uuid;
+	refcount_t users;		/* shared pools: one per new_pool */
+	const struct tmem_backend *be;
+	spinlock_t lock;		/* objs, their pages, nr_pages */
+	struct xarray objs;		/* oid -> struct tmem_obj */
+	long nr_pages;
+};
+
+static DEFINE_IDR(tmem_pools);
+static DEFINE_SPINLOCK(tmem_pools_lock);
+
+#define TMEM_GFP_LOCKED	(GFP_NOWAIT | __GFP_NOWARN)
+
+static struct tmem_pool *tmem_pool_find(int pool_id)
+{
+	struct tmem_pool *pool;
+
+	spin_lock(&tmem_pools_lock);
+	pool = idr_find(&tmem_pools, pool_id);
+	spin_unlock(&tmem_pools_lock);
+	return pool;
+}
+
+static void tmem_entry_put(struct tmem_pool *pool, struct tmem_entry *e)
+{
+	if (refcount_dec_and_test(&e->ref)) {
+		pool->be->free(pool->be->priv, e->handle);
+		kfree(e);
+	}
+}
+
+/* Remove the entry at (oid, index); pool->lock held.  Returns it or NULL. */
+static struct tmem_entry *tmem_unlink(struct tmem_pool *pool, u64 oid,
+				      u32 index)
+{
+	struct tmem_obj *obj = xa_load(&pool->objs, oid);
+	struct tmem_entry *e;
+
+	if (!obj)
+		return NULL;
+	e = xa_erase(&obj->pages, index);
+	if (e)
+		pool->nr_pages--;
+	if (xa_empty(&obj->pages)) {
+		xa_erase(&pool->objs, oid);
+		xa_destroy(&obj->pages);
+		kfree(obj);
+	}
+	return e;
+}
+
+/**
+ * tmem_new_pool - create a pool, or join the shared pool of @uuid
+ * @be: the backend that keeps the pages
+ * @flags: TMEM_POOL_PERSIST, TMEM_POOL_SHARED
+ * @uuid: for a shared pool, its identity; ignored otherwise
+ *
+ * Return: the pool id (>= 0), or -errno.
+ */
+int tmem_new_pool(const struct tmem_backend *be, unsigned int flags,
+		  const uuid_t *uuid)
+{
+	struct tmem_pool *pool, *p;
+	int id;
+
+	if (!be || (flags & ~(TMEM_POOL_PERSIST | TMEM_POOL_SHARED)) ||
+	    ((flags & TMEM_POOL_SHARED) && !uuid))
+		return -EINVAL;
+	pool = kzalloc(sizeof(*pool), GFP_KERNEL);
+	if (!pool)
+		return -ENOMEM;
+	pool->flags = flags;
+	pool->be = be;
+	if (flags & TMEM_POOL_SHARED)
+		uuid_copy(&pool->uuid, uuid);
+	refcount_set(&pool->users, 1);
+	spin_lock_init(&pool->lock);
+	xa_init(&pool->objs);
+
+	idr_preload(GFP_KERNEL);
+	spin_lock(&tmem_pools_lock);
+	if (flags & TMEM_POOL_SHARED) {
+		idr_for_each_entry(&tmem_pools, p, id) {
+			if (p->flags == flags && p->be == be &&
+			    uuid_equal(&p->uuid, uuid)) {
+				refcount_inc(&p->users);
+				spin_unlock(&tmem_pools_lock);
+				idr_preload_end();
+				kfree(pool);
+				return id;
+			}
+		}
+	}
+	id = idr_alloc(&tmem_pools, pool, 0, INT_MAX, GFP_NOWAIT);
+	if (id >= 0)
+		pool->id = id;
+	spin_unlock(&tmem_pools_lock);
+	idr_preload_end();
+	if (id < 0)
+		kfree(pool);
+	return id;
+}
+
+/**
+ * tmem_destroy_pool - drop a pool (for a shared pool: one user of it)
+ * @pool_id: the pool
+ *
+ * The last user frees every page the pool holds.
+ *
+ * Return: 0, or -EINVAL if there is no such pool.
+ */
+int tmem_destroy_pool(int pool_id)
+{
+	struct tmem_pool *pool;
+	struct tmem_obj *obj;
+	struct tmem_entry *e;
+	unsigned long oid, index;
+
+	spin_lock(&tmem_pools_lock);
+	pool = idr_find(&tmem_pools, pool_id);
+	if (pool && !refcount_dec_and_test(&pool->users)) {
+		spin_unlock(&tmem_pools_lock);
+		return 0;
+	}
+	if (pool)
+		idr_remove(&tmem_pools, pool_id);
+	spin_unlock(&tmem_pools_lock);
+	if (!pool)
+		return -EINVAL;
+
+	/* Nobody can find the pool now; callers in flight are the caller's. */
+	xa_for_each(&pool->objs, oid, obj) {
+		xa_for_each(&obj->pages, index, e)
+			tmem_entry_put(pool, e);
+		xa_destroy(&obj->pages);
+		kfree(obj);
+	}
+	xa_destroy(&pool->objs);
+	kfree(pool);
+	return 0;
+}
+
+/**
+ * tmem_put_page - copy @page into the pool at (@oid, @index)
+ * @pool_id: the pool
+ * @oid: object id
+ * @index: page index in the object
+ * @page: the data
+ * @gfp: allocation context of the caller
+ *
+ * Return: 0 if stored; -errno if rejected, in which case no older copy at
+ * that handle remains either.
+ */
+int tmem_put_page(int pool_id, u64 oid, u32 index, struct page *page,
+		  gfp_t gfp)
+{
+	struct tmem_pool *pool = tmem_pool_find(pool_id);
+	struct tmem_entry *e, *old = NULL;
+	struct tmem_obj *obj;
+	unsigned long flags;
+	int ret;
+
+	if (!pool)
+		return -EINVAL;
+	e = kmalloc(sizeof(*e), gfp | __GFP_NOWARN);
+	if (!e) {
+		ret = -ENOMEM;
+		goto reject;
+	}
+	refcount_set(&e->ref, 1);
+	ret = pool->be->store(pool->be->priv, page, &e->handle, gfp);
+	if (ret) {
+		kfree(e);
+		goto reject;
+	}
+
+	spin_lock_irqsave(&pool->lock, flags);
+	obj = xa_load(&pool->objs, oid);
+	if (!obj) {
+		obj = kmalloc(sizeof(*obj), TMEM_GFP_LOCKED);
+		if (obj) {
+			xa_init(&obj->pages);
+			if (xa_err(xa_store(&pool->objs, oid, obj, TMEM_GFP_LOCKED))) {
+				kfree(obj);
+				obj = NULL;
+			}
+		}
+	}
+	if (obj) {
+		old = xa_store(&obj->pages, index, e, TMEM_GFP_LOCKED);
+		if (xa_is_err(old)) {
+			ret = xa_err(old);
+			old = tmem_unlink(pool, oid, index);
+		} else if (!old) {
+			pool->nr_pages++;
+		}
+	} else {
+		ret = -ENOMEM;
+	}
+	spin_unlock_irqrestore(&pool->lock, flags);
+	if (old)
+		tmem_entry_put(pool, old);
+	if (ret)
+		tmem_entry_put(pool, e);
+	return ret;
+
+reject:
+	tmem_flush_page(pool_id, oid, index);
+	return ret;
+}
+
+/**
+ * tmem_get_page - copy the page at (@oid, @index) into @page
+ * @pool_id: the pool
+ * @oid: object id
+ * @index: page index in the object
+ * @page: where the data goes
+ *
+ * A get from a private pool removes the page; from a shared pool it does
+ * not.
+ *
+ * Return: 0, -ENOENT if the pool has no such page, -EINVAL if no pool.
+ */
+int tmem_get_page(int pool_id, u64 oid, u32 index, struct page *page)
+{
+	struct tmem_pool *pool = tmem_pool_find(pool_id);
+	struct tmem_entry *e = NULL;
+	struct tmem_obj *obj;
+	unsigned long flags;
+	int ret;
+
+	if (!pool)
+		return -EINVAL;
+	spin_lock_irqsave(&pool->lock, flags);
+	if (pool->flags & TMEM_POOL_SHARED) {
+		obj = xa_load(&pool->objs, oid);
+		e = obj ? xa_load(&obj->pages, index) : NULL;
+		if (e)
+			refcount_inc(&e->ref);
+	} else {
+		e = tmem_unlink(pool, oid, index);
+	}
+	spin_unlock_irqrestore(&pool->lock, flags);
+	if (!e)
+		return -ENOENT;
+	ret = pool->be->load(pool->be->priv, e->handle, page);
+	tmem_entry_put(pool, e);
+	return ret;
+}
+
+/**
+ * tmem_flush_page - drop the page at (@oid, @index)
+ * @pool_id: the pool
+ * @oid: object id
+ * @index: page index in the object
+ *
+ * Return: 0, -ENOENT if there was no such page, -EINVAL if no pool.
+ */
+int tmem_flush_page(int pool_id, u64 oid, u32 index)
+{
+	struct tmem_pool *pool = tmem_pool_find(pool_id);
+	struct tmem_entry *e;
+	unsigned long flags;
+
+	if (!pool)
+		return -EINVAL;
+	spin_lock_irqsave(&pool->lock, flags);
+	e = tmem_unlink(pool, oid, index);
+	spin_unlock_irqrestore(&pool->lock, flags);
+	if (!e)
+		return -ENOENT;
+	tmem_entry_put(pool, e);
+	return 0;
+}
+
+/**
+ * tmem_flush_object - drop every page of object @oid
+ * @pool_id: the pool
+ * @oid: object id
+ *
+ * Return: the number of pages dropped, or -EINVAL if no pool.
+ */
+int tmem_flush_object(int pool_id, u64 oid)
+{
+	struct tmem_pool *pool = tmem_pool_find(pool_id);
+	struct tmem_entry *e;
+	struct tmem_obj *obj;
+	unsigned long flags, index;
+	int n = 0;
+
+	if (!pool)
+		return -EINVAL;
+	spin_lock_irqsave(&pool->lock, flags);
+	obj = xa_erase(&pool->objs, oid);
+	spin_unlock_irqrestore(&pool->lock, flags);
+	if (!obj)
+		return 0;
+	/* Unlinked: no other caller can reach the object any more. */
+	xa_for_each(&obj->pages, index, e) {
+		tmem_entry_put(pool, e);
+		n++;
+	}
+	xa_destroy(&obj->pages);
+	kfree(obj);
+	spin_lock_irqsave(&pool->lock, flags);
+	pool->nr_pages -= n;
+	spin_unlock_irqrestore(&pool->lock, flags);
+	return n;
+}
+
+/**
+ * tmem_pool_pages - pages a pool holds
+ * @pool_id: the pool
+ *
+ * Return: the count, or -EINVAL if no pool.
+ */
+long tmem_pool_pages(int pool_id)
+{
+	struct tmem_pool *pool = tmem_pool_find(pool_id);
+
+	return pool ? READ_ONCE(pool->nr_pages) : -EINVAL;
+}
