@@ -87,7 +87,7 @@ u64 pcache_site_hits(enum pcache_site site)
 
 const char *pcache_site_name(enum pcache_site site)
 {
-	return pcache_sites[site].name;
+	return (unsigned int)site < PCACHE_NR_SITES ? pcache_sites[site].name : "?";
 }
 
 enum pcache_hook_class pcache_site_class(enum pcache_site site)

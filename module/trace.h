@@ -16,32 +16,8 @@
 
 #include "pcache.h"
 
-#define pcache_show_site(site)						\
-	__print_symbolic(site,						\
-		{ PCACHE_SITE_READ_BATCH,	"read_batch" },		\
-		{ PCACHE_SITE_READ_FAULT,	"read_fault" },		\
-		{ PCACHE_SITE_MAP_PAGES,	"map_pages" },		\
-		{ PCACHE_SITE_WRITE_BEGIN,	"write_begin" },	\
-		{ PCACHE_SITE_MKWRITE,		"mkwrite" },		\
-		{ PCACHE_SITE_REMOVE,		"remove" },		\
-		{ PCACHE_SITE_TRUNCATE,		"truncate" },		\
-		{ PCACHE_SITE_INVALIDATE,	"invalidate" },		\
-		{ PCACHE_SITE_INVALIDATE2,	"invalidate2" },	\
-		{ PCACHE_SITE_EVICT,		"evict" },		\
-		{ PCACHE_SITE_MOUNT,		"mount" },		\
-		{ PCACHE_SITE_UNMOUNT,		"unmount" },		\
-		{ PCACHE_SITE_READ_FOLIO,	"read_folio" },		\
-		{ PCACHE_SITE_READAHEAD,	"readahead" },		\
-		{ PCACHE_SITE_WB_START,		"wb_start" },		\
-		{ PCACHE_SITE_WB_END,		"wb_end" },		\
-		{ PCACHE_SITE_WAIT_STABLE,	"wait_stable" },	\
-		{ PCACHE_SITE_FDATAWAIT,	"fdatawait" },		\
-		{ PCACHE_SITE_FAULT_AROUND,	"fault_around" },	\
-		{ PCACHE_SITE_SWAP_STORE,	"swap_store" },		\
-		{ PCACHE_SITE_SWAP_LOAD,	"swap_load" },		\
-		{ PCACHE_SITE_SWAP_INVALIDATE,	"swap_invalidate" },	\
-		{ PCACHE_SITE_SWAPON,		"swapon" },		\
-		{ PCACHE_SITE_SWAPOFF,		"swapoff" })
+/* Site names come from the core's table (core.c), the one list of sites. */
+#define pcache_show_site(site)	pcache_site_name(site)
 
 #ifndef _PCACHE_TRACE_HELPERS
 #define _PCACHE_TRACE_HELPERS

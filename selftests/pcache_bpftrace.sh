@@ -52,5 +52,17 @@ t_check "bpftrace saw pcache_read events" \
 	grep -qE '^@events\[tracepoint:pcache:pcache_read, [0-9]+\]: [1-9]' "$out"
 t_check "bpftrace saw pcache_invalidate events" \
 	grep -qE '^@events\[tracepoint:pcache:pcache_invalidate, [0-9]+\]: [1-9]' "$out"
+# The same events through ftrace: the printed line names the site.
+tr=/sys/kernel/tracing
+echo 0 > $tr/tracing_on
+echo > $tr/trace
+echo 1 > $tr/events/pcache/pcache_sb/enable
+echo 1 > $tr/tracing_on
+poke_hooks
+echo 0 > $tr/tracing_on
+echo 0 > $tr/events/pcache/pcache_sb/enable
+t_check "ftrace prints pcache_sb events with the site name" \
+	grep -qE 'pcache_sb: mount dev=[0-9]+:[0-9]+ type=tmpfs' $tr/trace
+grep pcache_sb $tr/trace | head -4 | sed 's/^/# /'
 pcache_unload
 t_done
