@@ -20,7 +20,9 @@
  *
  * Pages are kept by a backend (struct tmem_backend): tmem holds handles.
  *
- * Locking: tmem_pools_lock guards the pool table.  Each pool has one
+ * Locking: tmem_pools_lock guards changes to the pool table; lookups are
+ * lock-free under RCU (pools are freed after a grace period), as they sit
+ * on every put and get.  Each pool has one
  * spinlock, taken with interrupts off (puts come from page cache removal
  * under the i_pages lock), that guards its object xarray, each object's
  * page xarray and the counters; xarray nodes are allocated under it with
@@ -29,6 +31,7 @@
  * removes it.
  */
 #include <linux/idr.h>
+#include <linux/rcupdate.h>
 #include <linux/refcount.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
@@ -46,6 +49,7 @@ struct tmem_obj {
 };
 
 struct tmem_pool {
+	struct rcu_head rcu;
 	int id;
 	unsigned int flags;
 	uuid_t uuid;
@@ -61,13 +65,17 @@ static DEFINE_SPINLOCK(tmem_pools_lock);
 
 #define TMEM_GFP_LOCKED	(GFP_NOWAIT | __GFP_NOWARN)
 
+/*
+ * The pool of @pool_id.  The caller must not destroy it concurrently (the
+ * fronts destroy a pool only after their last put and get on it).
+ */
 static struct tmem_pool *tmem_pool_find(int pool_id)
 {
 	struct tmem_pool *pool;
 
-	spin_lock(&tmem_pools_lock);
+	rcu_read_lock();
 	pool = idr_find(&tmem_pools, pool_id);
-	spin_unlock(&tmem_pools_lock);
+	rcu_read_unlock();
 	return pool;
 }
 
@@ -186,7 +194,7 @@ int tmem_destroy_pool(int pool_id)
 		kfree(obj);
 	}
 	xa_destroy(&pool->objs);
-	kfree(pool);
+	kfree_rcu(pool, rcu);
 	return 0;
 }
 
