@@ -22,6 +22,7 @@
 #include <linux/swapops.h>
 
 #include "pcache.h"
+#include "tmem/front.h"
 
 #define CREATE_TRACE_POINTS
 #include "trace.h"
@@ -122,6 +123,8 @@ static bool pcache_op_write_folio(struct address_space *mapping,
 				  struct folio *folio, enum pcache_site site)
 {
 	trace_pcache_write(site, mapping, folio);
+	if (site == PCACHE_SITE_WRITE_BEGIN)
+		pcache_cc_write_folio(mapping, folio);
 	return false;
 }
 
@@ -130,6 +133,7 @@ static void pcache_op_remove_folio(struct address_space *mapping,
 {
 	trace_pcache_remove(reclaim ? PCACHE_SITE_REMOVE : PCACHE_SITE_TRUNCATE,
 			    mapping, folio);
+	pcache_cc_remove_folio(mapping, folio, reclaim);
 }
 
 static void pcache_op_invalidate(struct address_space *mapping,
@@ -137,18 +141,20 @@ static void pcache_op_invalidate(struct address_space *mapping,
 				 enum pcache_site site)
 {
 	trace_pcache_invalidate(site, mapping, start, end);
+	pcache_cc_invalidate(mapping, start, end, site);
 }
 
 static void pcache_op_sb_event(struct super_block *sb, enum pcache_site site)
 {
 	trace_pcache_sb(site, sb);
+	pcache_cc_sb_event(sb, site);
 }
 
 static bool pcache_op_fill_folio(struct address_space *mapping,
 				 struct folio *folio, enum pcache_site site)
 {
 	trace_pcache_miss(site, mapping, folio);
-	return false;
+	return pcache_cc_fill_folio(mapping, folio);
 }
 
 static void pcache_op_writeback(struct folio *folio, enum pcache_site site)
@@ -170,24 +176,25 @@ static unsigned long pcache_op_fault_around(struct vm_fault *vmf,
 	return nr_pages;
 }
 
-static bool pcache_op_swap_store(struct folio *folio)
+static bool pcache_op_swap_store(struct folio *folio, bool taken)
 {
 	trace_pcache_swap(PCACHE_SITE_SWAP_STORE, swp_type(folio->swap),
 			  swp_offset(folio->swap), folio_nr_pages(folio));
-	return false;
+	return pcache_fs_store(folio, taken);
 }
 
 static bool pcache_op_swap_load(struct folio *folio)
 {
 	trace_pcache_swap(PCACHE_SITE_SWAP_LOAD, swp_type(folio->swap),
 			  swp_offset(folio->swap), folio_nr_pages(folio));
-	return false;
+	return pcache_fs_load(folio);
 }
 
 static void pcache_op_swap_invalidate(int type, pgoff_t offset,
 				      unsigned int nr)
 {
 	trace_pcache_swap(PCACHE_SITE_SWAP_INVALIDATE, type, offset, nr);
+	pcache_fs_invalidate(type, offset, nr);
 }
 
 static void pcache_op_swapon(int type, unsigned long max_pages)
@@ -198,91 +205,113 @@ static void pcache_op_swapon(int type, unsigned long max_pages)
 static void pcache_op_swapoff(int type)
 {
 	trace_pcache_swap(PCACHE_SITE_SWAPOFF, type, 0, 0);
+	pcache_fs_swapoff(type);
 }
 
 /* Registered with every op NULL; each is installed while it is needed. */
 static struct pcache_hook_ops pcache_core_ops;
 
 /*
- * Enabling tracepoint pcache_<event> installs the ops it traces, disabling
- * it removes them (its reg/unreg callbacks, made by PCACHE_TRACE_OPS()).
- * The hook series reads each op once per call, so a concurrent change is
- * safe, and the module is not unloaded before pcache_unregister_hooks()
- * has waited for every call in flight.
+ * Which ops are installed: an op is set while its tracepoint is enabled or
+ * a feature needs it, and NULL otherwise.  Tracepoint pcache_<event>'s
+ * reg/unreg callbacks (made by PCACHE_TRACE_OPS()) and the features switch
+ * their bits and recompute the ops under pcache_ops_lock.  The hook series
+ * reads each op once per call, so a concurrent change is safe, and the
+ * module is not unloaded before pcache_unregister_hooks() has waited for
+ * every call in flight.
  */
+enum pcache_trace_group {
+	PCACHE_TRACE_READ,
+	PCACHE_TRACE_WRITE,
+	PCACHE_TRACE_REMOVE,
+	PCACHE_TRACE_MISS,
+	PCACHE_TRACE_WRITEBACK,
+	PCACHE_TRACE_INVALIDATE,
+	PCACHE_TRACE_SB,
+	PCACHE_TRACE_FAULT_AROUND,
+	PCACHE_TRACE_SWAP,
+};
+
+static DEFINE_SPINLOCK(pcache_ops_lock);
+static unsigned long pcache_trace_on;	/* bit per enum pcache_trace_group */
+static unsigned long pcache_feat_on;	/* bit per enum pcache_feature */
+
 #define PCACHE_SET_OP(op, on, fn)	WRITE_ONCE(pcache_core_ops.op, (on) ? (fn) : NULL)
 
-#define PCACHE_TRACE_OPS(event)						\
+static void pcache_ops_update(void)
+{
+	unsigned long t = pcache_trace_on;
+	bool cc = pcache_feat_on & BIT(PCACHE_FEAT_CLEANCACHE);
+	bool fs = pcache_feat_on & BIT(PCACHE_FEAT_FRONTSWAP);
+	bool swap = (t & BIT(PCACHE_TRACE_SWAP)) || fs;
+
+	lockdep_assert_held(&pcache_ops_lock);
+	PCACHE_SET_OP(read_batch, t & BIT(PCACHE_TRACE_READ), pcache_op_read_batch);
+	PCACHE_SET_OP(read_folio, t & BIT(PCACHE_TRACE_READ), pcache_op_read_folio);
+	PCACHE_SET_OP(write_folio, (t & BIT(PCACHE_TRACE_WRITE)) || cc,
+		      pcache_op_write_folio);
+	PCACHE_SET_OP(remove_folio, (t & BIT(PCACHE_TRACE_REMOVE)) || cc,
+		      pcache_op_remove_folio);
+	PCACHE_SET_OP(fill_folio, (t & BIT(PCACHE_TRACE_MISS)) || cc,
+		      pcache_op_fill_folio);
+	PCACHE_SET_OP(writeback, t & BIT(PCACHE_TRACE_WRITEBACK),
+		      pcache_op_writeback);
+	PCACHE_SET_OP(invalidate, (t & BIT(PCACHE_TRACE_INVALIDATE)) || cc,
+		      pcache_op_invalidate);
+	PCACHE_SET_OP(fdatawait, t & BIT(PCACHE_TRACE_INVALIDATE),
+		      pcache_op_fdatawait);
+	PCACHE_SET_OP(sb_event, (t & BIT(PCACHE_TRACE_SB)) || cc,
+		      pcache_op_sb_event);
+	PCACHE_SET_OP(fault_around, t & BIT(PCACHE_TRACE_FAULT_AROUND),
+		      pcache_op_fault_around);
+	PCACHE_SET_OP(swap_store, swap, pcache_op_swap_store);
+	PCACHE_SET_OP(swap_load, swap, pcache_op_swap_load);
+	PCACHE_SET_OP(swap_invalidate, swap, pcache_op_swap_invalidate);
+	PCACHE_SET_OP(swapon, swap, pcache_op_swapon);
+	PCACHE_SET_OP(swapoff, swap, pcache_op_swapoff);
+}
+
+static void pcache_ops_set(unsigned long *mask, int bit, bool on)
+{
+	spin_lock(&pcache_ops_lock);
+	if (on)
+		__set_bit(bit, mask);
+	else
+		__clear_bit(bit, mask);
+	pcache_ops_update();
+	spin_unlock(&pcache_ops_lock);
+}
+
+/*
+ * A feature needs its ops (on) or not any more (off).  Returns once every
+ * hook call that starts from now on sees the change.
+ */
+void pcache_feature_ops(enum pcache_feature feat, bool on)
+{
+	pcache_ops_set(&pcache_feat_on, feat, on);
+	synchronize_rcu();
+}
+
+#define PCACHE_TRACE_OPS(event, group)					\
 int pcache_trace_##event##_reg(void)					\
 {									\
-	pcache_trace_##event##_ops(true);				\
+	pcache_ops_set(&pcache_trace_on, group, true);			\
 	return 0;							\
 }									\
 void pcache_trace_##event##_unreg(void)					\
 {									\
-	pcache_trace_##event##_ops(false);				\
+	pcache_ops_set(&pcache_trace_on, group, false);			\
 }
 
-static void pcache_trace_read_ops(bool on)
-{
-	PCACHE_SET_OP(read_batch, on, pcache_op_read_batch);
-	PCACHE_SET_OP(read_folio, on, pcache_op_read_folio);
-}
-
-static void pcache_trace_write_ops(bool on)
-{
-	PCACHE_SET_OP(write_folio, on, pcache_op_write_folio);
-}
-
-static void pcache_trace_remove_ops(bool on)
-{
-	PCACHE_SET_OP(remove_folio, on, pcache_op_remove_folio);
-}
-
-static void pcache_trace_miss_ops(bool on)
-{
-	PCACHE_SET_OP(fill_folio, on, pcache_op_fill_folio);
-}
-
-static void pcache_trace_writeback_ops(bool on)
-{
-	PCACHE_SET_OP(writeback, on, pcache_op_writeback);
-}
-
-static void pcache_trace_invalidate_ops(bool on)
-{
-	PCACHE_SET_OP(invalidate, on, pcache_op_invalidate);
-	PCACHE_SET_OP(fdatawait, on, pcache_op_fdatawait);
-}
-
-static void pcache_trace_sb_ops(bool on)
-{
-	PCACHE_SET_OP(sb_event, on, pcache_op_sb_event);
-}
-
-static void pcache_trace_fault_around_ops(bool on)
-{
-	PCACHE_SET_OP(fault_around, on, pcache_op_fault_around);
-}
-
-static void pcache_trace_swap_ops(bool on)
-{
-	PCACHE_SET_OP(swap_store, on, pcache_op_swap_store);
-	PCACHE_SET_OP(swap_load, on, pcache_op_swap_load);
-	PCACHE_SET_OP(swap_invalidate, on, pcache_op_swap_invalidate);
-	PCACHE_SET_OP(swapon, on, pcache_op_swapon);
-	PCACHE_SET_OP(swapoff, on, pcache_op_swapoff);
-}
-
-PCACHE_TRACE_OPS(read)
-PCACHE_TRACE_OPS(write)
-PCACHE_TRACE_OPS(remove)
-PCACHE_TRACE_OPS(miss)
-PCACHE_TRACE_OPS(writeback)
-PCACHE_TRACE_OPS(invalidate)
-PCACHE_TRACE_OPS(sb)
-PCACHE_TRACE_OPS(fault_around)
-PCACHE_TRACE_OPS(swap)
+PCACHE_TRACE_OPS(read, PCACHE_TRACE_READ)
+PCACHE_TRACE_OPS(write, PCACHE_TRACE_WRITE)
+PCACHE_TRACE_OPS(remove, PCACHE_TRACE_REMOVE)
+PCACHE_TRACE_OPS(miss, PCACHE_TRACE_MISS)
+PCACHE_TRACE_OPS(writeback, PCACHE_TRACE_WRITEBACK)
+PCACHE_TRACE_OPS(invalidate, PCACHE_TRACE_INVALIDATE)
+PCACHE_TRACE_OPS(sb, PCACHE_TRACE_SB)
+PCACHE_TRACE_OPS(fault_around, PCACHE_TRACE_FAULT_AROUND)
+PCACHE_TRACE_OPS(swap, PCACHE_TRACE_SWAP)
 
 bool pcache_hooks_enabled(void)
 {
@@ -299,6 +328,11 @@ int pcache_set_hooks_enabled(bool on)
 	int ret;
 
 	mutex_lock(&pcache_config_mutex);
+	if (!on && pcache_tmem_any_enabled()) {
+		mutex_unlock(&pcache_config_mutex);
+		pr_info("hooks_enabled: a tmem front is enabled: disable it first\n");
+		return -EBUSY;
+	}
 	ret = pcache_enable_hooks(&pcache_core_ops, classes);
 	if (!ret)
 		WRITE_ONCE(pcache_hooks_on, on);
@@ -327,6 +361,11 @@ static int __init pcache_init(void)
 		pr_err("cannot create /sys/kernel/mm/pcache (%d)\n", ret);
 		goto unregister;
 	}
+	ret = pcache_tmem_init(pcache_sysfs_feature_dir("tmem"));
+	if (ret) {
+		pcache_sysfs_exit();
+		goto unregister;
+	}
 	pr_info("version %s loaded, hooks %s\n", PCACHE_VERSION,
 		pcache_hooks_on ? "enabled" : "disabled");
 	return 0;
@@ -339,6 +378,8 @@ unregister:
 
 static void __exit pcache_exit(void)
 {
+	/* The features first, while their hooks still run (see pcache.h). */
+	pcache_tmem_exit();
 	pcache_sysfs_exit();
 	pcache_unregister_hooks(&pcache_core_ops);
 	pcache_debugfs_exit();

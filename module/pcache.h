@@ -78,6 +78,7 @@ int pcache_set_hooks_enabled(bool on);
 int pcache_sysfs_init(void);
 void pcache_sysfs_exit(void);
 int pcache_sysfs_parse_bool(const char *buf, bool *val);
+struct kobject *pcache_sysfs_feature_dir(const char *name);
 
 /* debugfs: /sys/kernel/debug/pcache/. */
 void pcache_debugfs_init(void);

@@ -81,6 +81,17 @@ static const struct attribute_group pcache_attr_group = {
 	.attrs = pcache_attrs,
 };
 
+/* The directory of a feature, for it to fill. */
+struct kobject *pcache_sysfs_feature_dir(const char *name)
+{
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(pcache_feature_dirs); i++)
+		if (!strcmp(pcache_feature_dirs[i], name))
+			return pcache_feature_kobjs[i];
+	return NULL;
+}
+
 int pcache_sysfs_init(void)
 {
 	int i, ret;

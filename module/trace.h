@@ -149,6 +149,68 @@ TRACE_EVENT_FN(pcache_swap,
 	pcache_trace_swap_reg, pcache_trace_swap_unreg
 );
 
+/*
+ * tmem: a put, get or flush of a cleancache (persistent=0) or frontswap
+ * (persistent=1) pool.  These trace the features, not a hook class: they
+ * install no op.
+ */
+DECLARE_EVENT_CLASS(pcache_tmem_class,
+	TP_PROTO(bool persistent, int pool, u64 oid, u32 index, int ret),
+	TP_ARGS(persistent, pool, oid, index, ret),
+	TP_STRUCT__entry(
+		__field(bool, persistent)
+		__field(int, pool)
+		__field(u64, oid)
+		__field(u32, index)
+		__field(int, ret)
+	),
+	TP_fast_assign(
+		__entry->persistent = persistent;
+		__entry->pool = pool;
+		__entry->oid = oid;
+		__entry->index = index;
+		__entry->ret = ret;
+	),
+	TP_printk("%s pool=%d oid=%llu index=%u ret=%d",
+		  __entry->persistent ? "persistent" : "ephemeral",
+		  __entry->pool, __entry->oid, __entry->index, __entry->ret)
+);
+
+DEFINE_EVENT(pcache_tmem_class, pcache_tmem_put,
+	TP_PROTO(bool persistent, int pool, u64 oid, u32 index, int ret),
+	TP_ARGS(persistent, pool, oid, index, ret));
+
+DEFINE_EVENT(pcache_tmem_class, pcache_tmem_get,
+	TP_PROTO(bool persistent, int pool, u64 oid, u32 index, int ret),
+	TP_ARGS(persistent, pool, oid, index, ret));
+
+/* Pages @first..@last of an object were flushed; @nr of them were held. */
+TRACE_EVENT(pcache_tmem_flush,
+	TP_PROTO(bool persistent, int pool, u64 oid, unsigned long first,
+		 unsigned long last, int nr),
+	TP_ARGS(persistent, pool, oid, first, last, nr),
+	TP_STRUCT__entry(
+		__field(bool, persistent)
+		__field(int, pool)
+		__field(u64, oid)
+		__field(unsigned long, first)
+		__field(unsigned long, last)
+		__field(int, nr)
+	),
+	TP_fast_assign(
+		__entry->persistent = persistent;
+		__entry->pool = pool;
+		__entry->oid = oid;
+		__entry->first = first;
+		__entry->last = last;
+		__entry->nr = nr;
+	),
+	TP_printk("%s pool=%d oid=%llu first=%lu last=%lu nr=%d",
+		  __entry->persistent ? "persistent" : "ephemeral",
+		  __entry->pool, __entry->oid, __entry->first, __entry->last,
+		  __entry->nr)
+);
+
 #endif /* _PCACHE_TRACE_H */
 
 #undef TRACE_INCLUDE_PATH

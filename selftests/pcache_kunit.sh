@@ -12,7 +12,7 @@ ko=$TOP/module/pcache_kunit.ko
 
 rmmod pcache_kunit 2> /dev/null
 t_check "insmod pcache_kunit.ko (runs the suites)" insmod "$ko"
-suites=(pcache_tmem)
+suites=(pcache_tmem pcache_tmem_zs)
 for s in "${suites[@]}"; do
 	r=/sys/kernel/debug/kunit/$s/results
 	if [ ! -f "$r" ]; then

@@ -19,6 +19,8 @@
  *    destroy_pool the pool.
  *
  * Pages are kept by a backend (struct tmem_backend): tmem holds handles.
+ * Each pool keeps its entries in put order, so that a front can evict
+ * (ephemeral) or write back (persistent) the oldest first.
  *
  * Locking: tmem_pools_lock guards changes to the pool table; lookups are
  * lock-free under RCU (pools are freed after a grace period), as they sit
@@ -42,6 +44,9 @@
 struct tmem_entry {
 	refcount_t ref;
 	unsigned long handle;
+	struct list_head lru;		/* pool->lru, oldest first */
+	u64 oid;
+	u32 index;
 };
 
 struct tmem_obj {
@@ -57,6 +62,7 @@ struct tmem_pool {
 	const struct tmem_backend *be;
 	spinlock_t lock;		/* objs, their pages, nr_pages */
 	struct xarray objs;		/* oid -> struct tmem_obj */
+	struct list_head lru;		/* every entry, oldest put first */
 	long nr_pages;
 };
 
@@ -97,8 +103,10 @@ static struct tmem_entry *tmem_unlink(struct tmem_pool *pool, u64 oid,
 	if (!obj)
 		return NULL;
 	e = xa_erase(&obj->pages, index);
-	if (e)
+	if (e) {
+		list_del(&e->lru);
 		pool->nr_pages--;
+	}
 	if (xa_empty(&obj->pages)) {
 		xa_erase(&pool->objs, oid);
 		xa_destroy(&obj->pages);
@@ -134,6 +142,7 @@ int tmem_new_pool(const struct tmem_backend *be, unsigned int flags,
 	refcount_set(&pool->users, 1);
 	spin_lock_init(&pool->lock);
 	xa_init(&pool->objs);
+	INIT_LIST_HEAD(&pool->lru);
 
 	idr_preload(GFP_KERNEL);
 	spin_lock(&tmem_pools_lock);
@@ -226,6 +235,8 @@ int tmem_put_page(int pool_id, u64 oid, u32 index, struct page *page,
 		goto reject;
 	}
 	refcount_set(&e->ref, 1);
+	e->oid = oid;
+	e->index = index;
 	ret = pool->be->store(pool->be->priv, page, &e->handle, gfp);
 	if (ret) {
 		kfree(e);
@@ -249,8 +260,12 @@ int tmem_put_page(int pool_id, u64 oid, u32 index, struct page *page,
 		if (xa_is_err(old)) {
 			ret = xa_err(old);
 			old = tmem_unlink(pool, oid, index);
-		} else if (!old) {
-			pool->nr_pages++;
+		} else {
+			if (old)
+				list_del(&old->lru);
+			else
+				pool->nr_pages++;
+			list_add_tail(&e->lru, &pool->lru);
 		}
 	} else {
 		ret = -ENOMEM;
@@ -264,6 +279,34 @@ int tmem_put_page(int pool_id, u64 oid, u32 index, struct page *page,
 
 reject:
 	tmem_flush_page(pool_id, oid, index);
+	return ret;
+}
+
+static int __tmem_get_page(int pool_id, u64 oid, u32 index, struct page *page,
+			   bool keep)
+{
+	struct tmem_pool *pool = tmem_pool_find(pool_id);
+	struct tmem_entry *e = NULL;
+	struct tmem_obj *obj;
+	unsigned long flags;
+	int ret;
+
+	if (!pool)
+		return -EINVAL;
+	spin_lock_irqsave(&pool->lock, flags);
+	if (keep || (pool->flags & TMEM_POOL_SHARED)) {
+		obj = xa_load(&pool->objs, oid);
+		e = obj ? xa_load(&obj->pages, index) : NULL;
+		if (e)
+			refcount_inc(&e->ref);
+	} else {
+		e = tmem_unlink(pool, oid, index);
+	}
+	spin_unlock_irqrestore(&pool->lock, flags);
+	if (!e)
+		return -ENOENT;
+	ret = page ? pool->be->load(pool->be->priv, e->handle, page) : 0;
+	tmem_entry_put(pool, e);
 	return ret;
 }
 
@@ -281,29 +324,24 @@ reject:
  */
 int tmem_get_page(int pool_id, u64 oid, u32 index, struct page *page)
 {
-	struct tmem_pool *pool = tmem_pool_find(pool_id);
-	struct tmem_entry *e = NULL;
-	struct tmem_obj *obj;
-	unsigned long flags;
-	int ret;
+	return __tmem_get_page(pool_id, oid, index, page, false);
+}
 
-	if (!pool)
-		return -EINVAL;
-	spin_lock_irqsave(&pool->lock, flags);
-	if (pool->flags & TMEM_POOL_SHARED) {
-		obj = xa_load(&pool->objs, oid);
-		e = obj ? xa_load(&obj->pages, index) : NULL;
-		if (e)
-			refcount_inc(&e->ref);
-	} else {
-		e = tmem_unlink(pool, oid, index);
-	}
-	spin_unlock_irqrestore(&pool->lock, flags);
-	if (!e)
-		return -ENOENT;
-	ret = pool->be->load(pool->be->priv, e->handle, page);
-	tmem_entry_put(pool, e);
-	return ret;
+/**
+ * tmem_peek_page - copy the page at (@oid, @index), leaving it in the pool
+ * @pool_id: the pool
+ * @oid: object id
+ * @index: page index in the object
+ * @page: where the data goes, or NULL to only test that the page is there
+ *
+ * A non-exclusive get, whatever the pool: frontswap's swap-in into a page
+ * outside the swap cache, which may be dropped again, uses it.
+ *
+ * Return: 0, -ENOENT if the pool has no such page, -EINVAL if no pool.
+ */
+int tmem_peek_page(int pool_id, u64 oid, u32 index, struct page *page)
+{
+	return __tmem_get_page(pool_id, oid, index, page, true);
 }
 
 /**
@@ -350,19 +388,21 @@ int tmem_flush_object(int pool_id, u64 oid)
 		return -EINVAL;
 	spin_lock_irqsave(&pool->lock, flags);
 	obj = xa_erase(&pool->objs, oid);
+	if (obj) {
+		xa_for_each(&obj->pages, index, e) {
+			list_del(&e->lru);
+			n++;
+		}
+		pool->nr_pages -= n;
+	}
 	spin_unlock_irqrestore(&pool->lock, flags);
 	if (!obj)
 		return 0;
 	/* Unlinked: no other caller can reach the object any more. */
-	xa_for_each(&obj->pages, index, e) {
+	xa_for_each(&obj->pages, index, e)
 		tmem_entry_put(pool, e);
-		n++;
-	}
 	xa_destroy(&obj->pages);
 	kfree(obj);
-	spin_lock_irqsave(&pool->lock, flags);
-	pool->nr_pages -= n;
-	spin_unlock_irqrestore(&pool->lock, flags);
 	return n;
 }
 
@@ -377,4 +417,132 @@ long tmem_pool_pages(int pool_id)
 	struct tmem_pool *pool = tmem_pool_find(pool_id);
 
 	return pool ? READ_ONCE(pool->nr_pages) : -EINVAL;
+}
+
+/**
+ * tmem_flush_range - drop the pages @first..@last (inclusive) of @oid
+ * @pool_id: the pool
+ * @oid: object id
+ * @first: first index
+ * @last: last index
+ *
+ * Return: the number of pages dropped, or -EINVAL if no pool.
+ */
+int tmem_flush_range(int pool_id, u64 oid, u32 first, u32 last)
+{
+	struct tmem_pool *pool = tmem_pool_find(pool_id);
+	struct tmem_entry *e, *next;
+	struct tmem_obj *obj;
+	unsigned long flags, index;
+	LIST_HEAD(dead);
+	int n = 0;
+
+	if (!pool)
+		return -EINVAL;
+	if (first == 0 && last == U32_MAX)
+		return tmem_flush_object(pool_id, oid);
+	spin_lock_irqsave(&pool->lock, flags);
+	obj = xa_load(&pool->objs, oid);
+	if (obj) {
+		xa_for_each_range(&obj->pages, index, e, first, last) {
+			tmem_unlink(pool, oid, index);
+			/* The lru link is free once unlinked: collect on it. */
+			list_add(&e->lru, &dead);
+			n++;
+			if (xa_load(&pool->objs, oid) != obj)
+				break;	/* the object went with its last page */
+		}
+	}
+	spin_unlock_irqrestore(&pool->lock, flags);
+	list_for_each_entry_safe(e, next, &dead, lru)
+		tmem_entry_put(pool, e);
+	return n;
+}
+
+/**
+ * tmem_evict_oldest - drop up to @nr of the oldest pages of a pool
+ * @pool_id: the pool
+ * @nr: how many at most
+ *
+ * For ephemeral pools (a victim cache may lose pages at any time); a
+ * persistent pool refuses.
+ *
+ * Return: the number of pages dropped, or -EINVAL.
+ */
+long tmem_evict_oldest(int pool_id, long nr)
+{
+	struct tmem_pool *pool = tmem_pool_find(pool_id);
+	struct tmem_entry *e, *next;
+	unsigned long flags;
+	LIST_HEAD(dead);
+	long n = 0;
+
+	if (!pool || (pool->flags & TMEM_POOL_PERSIST))
+		return -EINVAL;
+	spin_lock_irqsave(&pool->lock, flags);
+	while (n < nr && !list_empty(&pool->lru)) {
+		e = list_first_entry(&pool->lru, struct tmem_entry, lru);
+		tmem_unlink(pool, e->oid, e->index);
+		list_add(&e->lru, &dead);
+		n++;
+	}
+	spin_unlock_irqrestore(&pool->lock, flags);
+	list_for_each_entry_safe(e, next, &dead, lru)
+		tmem_entry_put(pool, e);
+	return n;
+}
+
+/**
+ * tmem_oldest - the handle of the oldest page of a pool
+ * @pool_id: the pool
+ * @oid: set to its object id
+ * @index: set to its index
+ *
+ * Return: 0, -ENOENT if the pool is empty, -EINVAL if no pool.
+ */
+int tmem_oldest(int pool_id, u64 *oid, u32 *index)
+{
+	struct tmem_pool *pool = tmem_pool_find(pool_id);
+	struct tmem_entry *e;
+	unsigned long flags;
+	int ret = -ENOENT;
+
+	if (!pool)
+		return -EINVAL;
+	spin_lock_irqsave(&pool->lock, flags);
+	e = list_first_entry_or_null(&pool->lru, struct tmem_entry, lru);
+	if (e) {
+		*oid = e->oid;
+		*index = e->index;
+		ret = 0;
+	}
+	spin_unlock_irqrestore(&pool->lock, flags);
+	return ret;
+}
+
+/**
+ * tmem_touch - make the page at (@oid, @index) the newest of its pool
+ * @pool_id: the pool
+ * @oid: object id
+ * @index: page index in the object
+ *
+ * Return: 0, -ENOENT if the pool has no such page, -EINVAL if no pool.
+ */
+int tmem_touch(int pool_id, u64 oid, u32 index)
+{
+	struct tmem_pool *pool = tmem_pool_find(pool_id);
+	struct tmem_entry *e = NULL;
+	struct tmem_obj *obj;
+	unsigned long flags;
+
+	if (!pool)
+		return -EINVAL;
+	spin_lock_irqsave(&pool->lock, flags);
+	obj = xa_load(&pool->objs, oid);
+	if (obj)
+		e = xa_load(&obj->pages, index);
+	if (e)
+		list_move_tail(&e->lru, &pool->lru);
+	spin_unlock_irqrestore(&pool->lock, flags);
+	return e ? 0 : -ENOENT;
 }

@@ -42,6 +42,13 @@ int tmem_flush_page(int pool_id, u64 oid, u32 index);
 int tmem_flush_object(int pool_id, u64 oid);
 long tmem_pool_pages(int pool_id);
 
+/* For the fronts: beyond the original API. */
+int tmem_peek_page(int pool_id, u64 oid, u32 index, struct page *page);
+int tmem_flush_range(int pool_id, u64 oid, u32 first, u32 last);
+long tmem_evict_oldest(int pool_id, long nr);
+int tmem_oldest(int pool_id, u64 *oid, u32 *index);
+int tmem_touch(int pool_id, u64 oid, u32 index);
+
 extern const struct tmem_backend tmem_backend_raw;
 
 #endif /* _PCACHE_TMEM_H */

@@ -308,6 +308,85 @@ static void tmem_bad_arguments(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, tmem_destroy_pool(INT_MAX), -EINVAL);
 }
 
+/* Peek: a get that leaves the page, whatever the pool. */
+static void tmem_peek_keeps_the_page(struct kunit *test)
+{
+	struct tmem_test *t = test->priv;
+	int id = new_pool(test, TMEM_POOL_PERSIST);
+
+	fill(t, 14);
+	KUNIT_ASSERT_EQ(test, tmem_put_page(id, 3, 3, t->in, GFP_KERNEL), 0);
+	KUNIT_EXPECT_EQ(test, tmem_peek_page(id, 3, 3, NULL), 0);
+	KUNIT_EXPECT_EQ(test, tmem_peek_page(id, 3, 3, t->out), 0);
+	KUNIT_EXPECT_TRUE(test, holds(t, 14));
+	KUNIT_EXPECT_EQ(test, tmem_pool_pages(id), 1);
+	KUNIT_EXPECT_EQ(test, tmem_peek_page(id, 3, 4, NULL), -ENOENT);
+	KUNIT_EXPECT_EQ(test, tmem_get_page(id, 3, 3, t->out), 0);
+	KUNIT_EXPECT_EQ(test, tmem_peek_page(id, 3, 3, NULL), -ENOENT);
+	destroy_and_check(test, id);
+}
+
+/* flush_range drops exactly the pages in the range, of that object. */
+static void tmem_flush_range_drops_the_range(struct kunit *test)
+{
+	struct tmem_test *t = test->priv;
+	int id = new_pool(test, TMEM_POOL_PERSIST);
+	u32 i;
+
+	fill(t, 15);
+	for (i = 0; i < 32; i++) {
+		KUNIT_ASSERT_EQ(test, tmem_put_page(id, 5, i, t->in, GFP_KERNEL), 0);
+		KUNIT_ASSERT_EQ(test, tmem_put_page(id, 6, i, t->in, GFP_KERNEL), 0);
+	}
+	KUNIT_EXPECT_EQ(test, tmem_flush_range(id, 5, 8, 15), 8);
+	for (i = 0; i < 32; i++)
+		KUNIT_EXPECT_EQ(test, tmem_peek_page(id, 5, i, NULL),
+				i >= 8 && i <= 15 ? -ENOENT : 0);
+	KUNIT_EXPECT_EQ(test, tmem_flush_range(id, 5, 0, U32_MAX), 24);
+	KUNIT_EXPECT_EQ(test, tmem_flush_range(id, 5, 0, 100), 0);
+	/* The object's last page going takes the object too. */
+	KUNIT_EXPECT_EQ(test, tmem_flush_range(id, 6, 0, 31), 32);
+	KUNIT_EXPECT_EQ(test, tmem_pool_pages(id), 0);
+	KUNIT_EXPECT_EQ(test, t->counts.freed, 64);
+	destroy_and_check(test, id);
+}
+
+/* Oldest first: eviction, tmem_oldest() and tmem_touch() follow put order. */
+static void tmem_oldest_first(struct kunit *test)
+{
+	struct tmem_test *t = test->priv;
+	int eph = new_pool(test, 0), per = new_pool(test, TMEM_POOL_PERSIST);
+	u64 oid;
+	u32 i, index;
+
+	fill(t, 16);
+	for (i = 0; i < 8; i++) {
+		KUNIT_ASSERT_EQ(test, tmem_put_page(eph, 1, i, t->in, GFP_KERNEL), 0);
+		KUNIT_ASSERT_EQ(test, tmem_put_page(per, 2, i, t->in, GFP_KERNEL), 0);
+	}
+	/* A put again of page 0 makes it the newest. */
+	KUNIT_ASSERT_EQ(test, tmem_put_page(eph, 1, 0, t->in, GFP_KERNEL), 0);
+	KUNIT_EXPECT_EQ(test, tmem_evict_oldest(eph, 3), 3);
+	for (i = 0; i < 8; i++)
+		KUNIT_EXPECT_EQ(test, tmem_peek_page(eph, 1, i, NULL),
+				i >= 1 && i <= 3 ? -ENOENT : 0);
+	KUNIT_EXPECT_EQ(test, tmem_evict_oldest(eph, 100), 5);
+	KUNIT_EXPECT_EQ(test, tmem_pool_pages(eph), 0);
+	KUNIT_EXPECT_EQ(test, tmem_oldest(eph, &oid, &index), -ENOENT);
+	/* A persistent pool never loses a page to eviction. */
+	KUNIT_EXPECT_EQ(test, tmem_evict_oldest(per, 1), -EINVAL);
+	KUNIT_EXPECT_EQ(test, tmem_oldest(per, &oid, &index), 0);
+	KUNIT_EXPECT_EQ(test, oid, 2);
+	KUNIT_EXPECT_EQ(test, index, 0);
+	KUNIT_EXPECT_EQ(test, tmem_touch(per, 2, 0), 0);
+	KUNIT_EXPECT_EQ(test, tmem_oldest(per, &oid, &index), 0);
+	KUNIT_EXPECT_EQ(test, index, 1);
+	KUNIT_EXPECT_EQ(test, tmem_touch(per, 2, 99), -ENOENT);
+	KUNIT_EXPECT_EQ(test, tmem_destroy_pool(eph), 0);
+	KUNIT_EXPECT_EQ(test, tmem_pool_pages(per), 8);
+	destroy_and_check(test, per);
+}
+
 static struct kunit_case tmem_test_cases[] = {
 	KUNIT_CASE(tmem_persistent_put_get),
 	KUNIT_CASE(tmem_private_get_is_exclusive),
@@ -320,6 +399,9 @@ static struct kunit_case tmem_test_cases[] = {
 	KUNIT_CASE(tmem_handles_are_64_and_32_bit),
 	KUNIT_CASE(tmem_destroy_frees_everything),
 	KUNIT_CASE(tmem_bad_arguments),
+	KUNIT_CASE(tmem_peek_keeps_the_page),
+	KUNIT_CASE(tmem_flush_range_drops_the_range),
+	KUNIT_CASE(tmem_oldest_first),
 	{}
 };
 

@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The two tmem fronts of pcache: cleancache (ephemeral pools, one per
+ * filesystem, a victim cache for clean page cache folios) and frontswap (a
+ * persistent pool per swap device, in front of the device).  Each front
+ * keeps its pages in its own compressed backend (zs.c) and has a directory
+ * /sys/kernel/mm/pcache/tmem/{ephemeral,persistent}/ (front.c).
+ */
+#ifndef _PCACHE_TMEM_FRONT_H
+#define _PCACHE_TMEM_FRONT_H
+
+#include <linux/atomic.h>
+#include <linux/kobject.h>
+#include <linux/mutex.h>
+#include <linux/pcache_hooks.h>
+
+#include "tmem.h"
+#include "zs.h"
+
+/* The counters each front keeps itself; the backend keeps the rest. */
+enum pcache_tmem_stat {
+	PCACHE_TMEM_PUTS,
+	PCACHE_TMEM_PUT_REJECTS,
+	PCACHE_TMEM_REJECT_POOL_LIMIT,
+	PCACHE_TMEM_REJECT_LARGE_FOLIO,
+	PCACHE_TMEM_REJECT_NO_POOL,
+	PCACHE_TMEM_GETS,
+	PCACHE_TMEM_GET_HITS,
+	PCACHE_TMEM_FLUSHES,
+	PCACHE_TMEM_EVICTED,
+	PCACHE_TMEM_WRITTEN_BACK,
+	PCACHE_TMEM_POOL_LIMIT_HIT,
+	PCACHE_TMEM_NR_STATS
+};
+
+/**
+ * struct pcache_tmem_front - one front: its knobs, backend and counters
+ * @name: "ephemeral" or "persistent", its sysfs directory
+ * @persistent: frontswap (true) or cleancache
+ * @enabled: on; read locklessly by the hooks
+ * @max_pool_percent: pool size limit, percent of RAM
+ * @store_raw: incompressible pages are stored raw (else rejected)
+ * @threshold: percent of a page above which a page is incompressible
+ * @zs: the compressed backend holding the front's pages
+ * @pools: number of tmem pools the front has now
+ * @stats: enum pcache_tmem_stat counters
+ * @kobj: the sysfs directory
+ * @stats_kobj: its stats/ directory
+ * @set_enabled: switch the front; under pcache_config_mutex
+ */
+struct pcache_tmem_front {
+	const char *name;
+	bool persistent;
+	bool enabled;
+	unsigned int max_pool_percent;
+	bool store_raw;
+	unsigned int threshold;
+	struct tmem_zs *zs;
+	atomic_t pools;
+	atomic_long_t stats[PCACHE_TMEM_NR_STATS];
+	struct kobject kobj;
+	struct kobject stats_kobj;
+	int (*set_enabled)(bool on);
+};
+
+extern struct pcache_tmem_front pcache_cleancache;
+extern struct pcache_tmem_front pcache_frontswap;
+
+static inline void pcache_tmem_count(struct pcache_tmem_front *f,
+				     enum pcache_tmem_stat stat, long n)
+{
+	atomic_long_add(n, &f->stats[stat]);
+}
+
+/* Pages the front may use: max_pool_percent of RAM. */
+unsigned long pcache_tmem_limit_pages(struct pcache_tmem_front *f);
+bool pcache_tmem_over_limit(struct pcache_tmem_front *f);
+
+/* front.c: backends and sysfs of both fronts. */
+int pcache_tmem_init(struct kobject *tmem_kobj);
+void pcache_tmem_exit(void);
+bool pcache_tmem_any_enabled(void);
+
+/* cleancache.c: the hooks it serves, and its switch. */
+void pcache_cc_remove_folio(struct address_space *mapping,
+			    struct folio *folio, bool reclaim);
+bool pcache_cc_fill_folio(struct address_space *mapping, struct folio *folio);
+void pcache_cc_write_folio(struct address_space *mapping, struct folio *folio);
+void pcache_cc_invalidate(struct address_space *mapping, pgoff_t start,
+			  pgoff_t end, enum pcache_site site);
+void pcache_cc_sb_event(struct super_block *sb, enum pcache_site site);
+int pcache_cc_set_enabled(bool on);
+ssize_t pcache_cc_filesystems_show(char *buf);
+int pcache_cc_set_filesystems(const char *buf);
+int pcache_cc_init(void);
+void pcache_cc_exit(void);
+
+/* frontswap.c */
+bool pcache_fs_store(struct folio *folio, bool taken);
+bool pcache_fs_load(struct folio *folio);
+void pcache_fs_invalidate(int type, pgoff_t offset, unsigned int nr);
+void pcache_fs_swapoff(int type);
+int pcache_fs_set_enabled(bool on);
+extern bool pcache_fs_writeback;
+int pcache_fs_init(void);
+void pcache_fs_exit(void);
+
+/* core.c: which ops the features need installed. */
+enum pcache_feature {
+	PCACHE_FEAT_CLEANCACHE,
+	PCACHE_FEAT_FRONTSWAP,
+	PCACHE_NR_FEATURES
+};
+
+void pcache_feature_ops(enum pcache_feature feat, bool on);
+
+#endif /* _PCACHE_TMEM_FRONT_H */

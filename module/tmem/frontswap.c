@@ -1,0 +1,437 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * frontswap: a persistent tmem pool in front of each swap device
+ * (Magenheimer's frontswap, mainline 3.5 to 5.17, where zswap now sits).
+ *
+ *   store	swap_writepage(), after the zeromap and zswap: a stored folio
+ *		is not written to the device.  When the zeromap or zswap took
+ *		the folio, or the store is refused, any older copy of the slot
+ *		is dropped, so the pool never holds stale data;
+ *   load	swap_read_folio(), after the zeromap and zswap.  Into the swap
+ *		cache the get is exclusive and the folio is dirtied (it must
+ *		be written again if reclaimed), as zswap does; into a private
+ *		folio (SWP_SYNCHRONOUS_IO) the copy stays;
+ *   invalidate	the slot was freed;
+ *   swapoff	try_to_unuse() has loaded every page back: drop the pool.
+ *
+ * A page is keyed by (pool of the swap type, offset / 512, offset % 512).
+ * The pool is created on the first store to a swap type.  Everything that
+ * uses a pool id runs inside fs_srcu, and a pool is destroyed (swapoff,
+ * unload) only after its id was cleared and fs_srcu synchronized.
+ *
+ * The pool may hold the only copy of swapped memory.  When it is full the
+ * store is refused (the folio goes to the device) and, with the writeback
+ * knob, a worker writes the oldest pages back to their slots until the
+ * pool is under 90 % of its limit.  Switching frontswap off (and unloading
+ * pcache) first writes every stored page back (pcache_swap_writeback(),
+ * in the hook series); if that cannot finish, switching off fails with
+ * -EBUSY and frontswap stays on.  Unloading retries until it finishes.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": frontswap: " fmt
+
+#include <linux/delay.h>
+#include <linux/jiffies.h>
+#include <linux/sched/mm.h>
+#include <linux/swap.h>
+#include <linux/swapops.h>
+#include <linux/workqueue.h>
+
+#include "front.h"
+#include "trace.h"
+
+struct pcache_tmem_front pcache_frontswap = {
+	.name			= "persistent",
+	.persistent		= true,
+	.max_pool_percent	= 20,
+	.store_raw		= true,
+	.threshold		= 75,
+	.set_enabled		= pcache_fs_set_enabled,
+};
+
+bool pcache_fs_writeback = true;
+
+#define FS_OBJ_SHIFT	9
+#define FS_NO_POOL	-1
+
+static int fs_pools[MAX_SWAPFILES] = {
+	[0 ... MAX_SWAPFILES - 1] = FS_NO_POOL
+};
+
+static DEFINE_MUTEX(fs_mutex);		/* pool creation and teardown */
+DEFINE_STATIC_SRCU(fs_srcu);		/* users of a pool id */
+static struct work_struct fs_shrink_work;
+
+#define FS_GFP	(GFP_NOIO | __GFP_NORETRY | __GFP_NOWARN)
+
+static inline u64 fs_oid(pgoff_t offset)
+{
+	return offset >> FS_OBJ_SHIFT;
+}
+
+static inline u32 fs_index(pgoff_t offset)
+{
+	return offset & ((1 << FS_OBJ_SHIFT) - 1);
+}
+
+static inline pgoff_t fs_offset(u64 oid, u32 index)
+{
+	return (oid << FS_OBJ_SHIFT) | index;
+}
+
+static int fs_pool(int type)
+{
+	return type >= 0 && type < MAX_SWAPFILES ? READ_ONCE(fs_pools[type]) :
+						   FS_NO_POOL;
+}
+
+static void fs_flush(int pool, pgoff_t offset, unsigned int nr)
+{
+	unsigned int i;
+	int n = 0;
+
+	if (pool < 0)
+		return;
+	for (i = 0; i < nr; i++)
+		if (!tmem_flush_page(pool, fs_oid(offset + i),
+				     fs_index(offset + i)))
+			n++;
+	if (n) {
+		trace_pcache_tmem_flush(true, pool, fs_oid(offset),
+					fs_index(offset), fs_index(offset) + nr - 1, n);
+		pcache_tmem_count(&pcache_frontswap, PCACHE_TMEM_FLUSHES, n);
+	}
+}
+
+/* The pool of swap @type, created on first use. */
+static int fs_get_pool(int type)
+{
+	unsigned int noio;
+	int pool = fs_pool(type);
+
+	if (pool >= 0 || type < 0 || type >= MAX_SWAPFILES)
+		return pool;
+	/* Called from swap_writepage(), maybe in reclaim: no I/O to allocate. */
+	noio = memalloc_noio_save();
+	mutex_lock(&fs_mutex);
+	pool = fs_pools[type];
+	if (pool < 0) {
+		pool = tmem_new_pool(tmem_zs_backend(pcache_frontswap.zs),
+				     TMEM_POOL_PERSIST, NULL);
+		if (pool >= 0) {
+			WRITE_ONCE(fs_pools[type], pool);
+			atomic_inc(&pcache_frontswap.pools);
+		}
+	}
+	mutex_unlock(&fs_mutex);
+	memalloc_noio_restore(noio);
+	return pool;
+}
+
+static bool __pcache_fs_store(struct folio *folio, bool taken)
+{
+	struct pcache_tmem_front *f = &pcache_frontswap;
+	int type = swp_type(folio->swap);
+	pgoff_t offset = swp_offset(folio->swap);
+	int pool = fs_pool(type);
+	int ret;
+
+	if (taken || !READ_ONCE(f->enabled))
+		goto drop;
+	pcache_tmem_count(f, PCACHE_TMEM_PUTS, 1);
+	if (folio_test_large(folio)) {
+		ret = -E2BIG;
+		pcache_tmem_count(f, PCACHE_TMEM_REJECT_LARGE_FOLIO, 1);
+		goto reject;
+	}
+	if (pcache_tmem_over_limit(f)) {
+		ret = -ENOSPC;
+		pcache_tmem_count(f, PCACHE_TMEM_POOL_LIMIT_HIT, 1);
+		pcache_tmem_count(f, PCACHE_TMEM_REJECT_POOL_LIMIT, 1);
+		if (READ_ONCE(pcache_fs_writeback))
+			queue_work(system_unbound_wq, &fs_shrink_work);
+		goto reject;
+	}
+	if (pool < 0) {
+		ret = -ENOMEM;
+		pcache_tmem_count(f, PCACHE_TMEM_REJECT_NO_POOL, 1);
+		goto reject;
+	}
+	ret = tmem_put_page(pool, fs_oid(offset), fs_index(offset),
+			    folio_page(folio, 0), FS_GFP);
+	trace_pcache_tmem_put(true, pool, fs_oid(offset), fs_index(offset), ret);
+	if (!ret)
+		return true;
+	pcache_tmem_count(f, PCACHE_TMEM_PUT_REJECTS, 1);
+	return false;	/* tmem dropped the older copy */
+reject:
+	trace_pcache_tmem_put(true, pool, fs_oid(offset), fs_index(offset), ret);
+	pcache_tmem_count(f, PCACHE_TMEM_PUT_REJECTS, 1);
+drop:
+	fs_flush(pool, offset, folio_nr_pages(folio));
+	return false;
+}
+
+bool pcache_fs_store(struct folio *folio, bool taken)
+{
+	int type = swp_type(folio->swap);
+	bool stored;
+	int idx;
+
+	/* Outside fs_srcu: creating the pool takes fs_mutex. */
+	if (!taken && READ_ONCE(pcache_frontswap.enabled) && fs_pool(type) < 0)
+		fs_get_pool(type);
+	idx = srcu_read_lock(&fs_srcu);
+	stored = __pcache_fs_store(folio, taken);
+	srcu_read_unlock(&fs_srcu, idx);
+	return stored;
+}
+
+static bool __pcache_fs_load(struct folio *folio)
+{
+	struct pcache_tmem_front *f = &pcache_frontswap;
+	pgoff_t offset = swp_offset(folio->swap);
+	int pool = fs_pool(swp_type(folio->swap));
+	bool swapcache = folio_test_swapcache(folio);
+	long i;
+	int ret;
+
+	if (pool < 0)
+		return false;
+	if (folio_test_large(folio)) {
+		/*
+		 * Large swap-in (only from SWP_SYNCHRONOUS_IO devices): if
+		 * any of its pages is here the folio cannot be read whole
+		 * from the device.  Fail the read without marking the folio
+		 * uptodate, as zswap_load() does.
+		 */
+		for (i = 0; i < folio_nr_pages(folio); i++)
+			if (!tmem_peek_page(pool, fs_oid(offset + i),
+					    fs_index(offset + i), NULL))
+				return true;
+		return false;
+	}
+	pcache_tmem_count(f, PCACHE_TMEM_GETS, 1);
+	if (swapcache)
+		ret = tmem_get_page(pool, fs_oid(offset), fs_index(offset),
+				    folio_page(folio, 0));
+	else
+		ret = tmem_peek_page(pool, fs_oid(offset), fs_index(offset),
+				     folio_page(folio, 0));
+	trace_pcache_tmem_get(true, pool, fs_oid(offset), fs_index(offset), ret);
+	if (ret)
+		return false;
+	pcache_tmem_count(f, PCACHE_TMEM_GET_HITS, 1);
+	if (swapcache)
+		folio_mark_dirty(folio);	/* the only copy is this folio */
+	folio_mark_uptodate(folio);
+	return true;
+}
+
+bool pcache_fs_load(struct folio *folio)
+{
+	int idx = srcu_read_lock(&fs_srcu);
+	bool loaded = __pcache_fs_load(folio);
+
+	srcu_read_unlock(&fs_srcu, idx);
+	return loaded;
+}
+
+void pcache_fs_invalidate(int type, pgoff_t offset, unsigned int nr)
+{
+	int idx = srcu_read_lock(&fs_srcu);
+
+	fs_flush(fs_pool(type), offset, nr);
+	srcu_read_unlock(&fs_srcu, idx);
+}
+
+/* fs_mutex held. */
+static void fs_destroy_pool(int type)
+{
+	int pool = fs_pools[type];
+
+	if (pool < 0)
+		return;
+	WRITE_ONCE(fs_pools[type], FS_NO_POOL);
+	synchronize_srcu(&fs_srcu);
+	tmem_destroy_pool(pool);
+	atomic_dec(&pcache_frontswap.pools);
+}
+
+void pcache_fs_swapoff(int type)
+{
+	if (type < 0 || type >= MAX_SWAPFILES)
+		return;
+	/* try_to_unuse() loaded every page: what is left is unused. */
+	mutex_lock(&fs_mutex);
+	fs_destroy_pool(type);
+	mutex_unlock(&fs_mutex);
+}
+
+/* pcache_swap_writeback()'s fill: move the page from the pool to @folio. */
+static bool fs_writeback_fill(struct folio *folio)
+{
+	pgoff_t offset = swp_offset(folio->swap);
+	int pool = fs_pool(swp_type(folio->swap));
+
+	return pool >= 0 && !tmem_get_page(pool, fs_oid(offset),
+					   fs_index(offset),
+					   folio_page(folio, 0));
+}
+
+/*
+ * Write the oldest page of swap @type back to its slot.  Returns 0 when
+ * written, -ENOENT when the pool is empty, or -EAGAIN when that page could
+ * not be written now (it was moved to the newest end).
+ */
+static int fs_writeback_oldest(int type)
+{
+	int idx = srcu_read_lock(&fs_srcu);
+	int pool = fs_pool(type);
+	u64 oid;
+	u32 index;
+	int ret = -ENOENT;
+
+	if (pool < 0 || tmem_oldest(pool, &oid, &index))
+		goto out;
+	ret = pcache_swap_writeback(swp_entry(type, fs_offset(oid, index)),
+				    fs_writeback_fill);
+	if (!ret) {
+		pcache_tmem_count(&pcache_frontswap, PCACHE_TMEM_WRITTEN_BACK, 1);
+		goto out;
+	}
+	/*
+	 * -EEXIST: a swap-in is reading it, which takes it from the pool;
+	 * -ENOENT: the slot was freed (its invalidation drops the page) or
+	 * its device is going away (swapoff drops the pool); -ENOMEM: try
+	 * later.  Never drop the page here: the slot may be in use again.
+	 */
+	tmem_touch(pool, oid, index);
+	ret = -EAGAIN;
+out:
+	srcu_read_unlock(&fs_srcu, idx);
+	return ret;
+}
+
+static long fs_stored(void)
+{
+	int idx = srcu_read_lock(&fs_srcu);
+	long n = 0;
+	int type, pool;
+
+	for (type = 0; type < MAX_SWAPFILES; type++) {
+		pool = fs_pool(type);
+		if (pool >= 0)
+			n += max(tmem_pool_pages(pool), 0L);
+	}
+	srcu_read_unlock(&fs_srcu, idx);
+	return n;
+}
+
+/*
+ * Write pages back until the pool is under @target pages (0: empty), for
+ * at most @timeout jiffies (0: no limit).  Returns 0 or -EBUSY.
+ */
+static int fs_writeback(unsigned long target, unsigned long timeout)
+{
+	unsigned long end = jiffies + timeout;
+	int type, stalls = 0;
+	bool progress;
+
+	while (fs_stored() > target) {
+		progress = false;
+		for (type = 0; type < MAX_SWAPFILES; type++) {
+			if (fs_pool(type) < 0)
+				continue;
+			if (!fs_writeback_oldest(type))
+				progress = true;
+			cond_resched();
+		}
+		if (progress) {
+			stalls = 0;
+			continue;
+		}
+		if (timeout && time_after(jiffies, end))
+			return -EBUSY;
+		/* Only pages being swapped in are left: let that finish. */
+		if (++stalls % 500 == 0)
+			pr_info("%ld pages still to write back\n", fs_stored());
+		msleep(20);
+	}
+	return 0;
+}
+
+static void fs_shrink_fn(struct work_struct *work)
+{
+	struct pcache_tmem_front *f = &pcache_frontswap;
+	unsigned long limit = pcache_tmem_limit_pages(f);
+	long stored = fs_stored();
+	unsigned long used = tmem_zs_total_pages(f->zs);
+	unsigned long target;
+
+	if (!stored || used < limit * 9 / 10)
+		return;
+	/* Pages to keep so that the memory used falls to 90 % of the limit. */
+	target = stored * (limit * 9 / 10) / used;
+	fs_writeback(target, HZ);
+}
+
+/*
+ * Under pcache_config_mutex.  Switching off writes every stored page back
+ * first; if some cannot be written within 10 seconds, frontswap stays on
+ * and this returns -EBUSY.
+ */
+int pcache_fs_set_enabled(bool on)
+{
+	struct pcache_tmem_front *f = &pcache_frontswap;
+	int ret;
+
+	if (on == f->enabled)
+		return 0;
+	if (on) {
+		pcache_feature_ops(PCACHE_FEAT_FRONTSWAP, true);
+		WRITE_ONCE(f->enabled, true);
+		pr_info("enabled\n");
+		return 0;
+	}
+	WRITE_ONCE(f->enabled, false);	/* stores refused from now on */
+	synchronize_srcu(&fs_srcu);	/* and none in flight */
+	cancel_work_sync(&fs_shrink_work);
+	ret = fs_writeback(0, 10 * HZ);
+	if (ret) {
+		WRITE_ONCE(f->enabled, true);
+		pr_warn("cannot disable: %ld stored pages could not be written back to swap\n",
+			fs_stored());
+		return ret;
+	}
+	/* Empty, and nothing is stored any more: the swap ops may go. */
+	pcache_feature_ops(PCACHE_FEAT_FRONTSWAP, false);
+	pr_info("disabled, every stored page written back\n");
+	return 0;
+}
+
+int pcache_fs_init(void)
+{
+	INIT_WORK(&fs_shrink_work, fs_shrink_fn);
+	return 0;
+}
+
+/*
+ * Module unload: no store is accepted any more; write everything back,
+ * however long that takes (loads and invalidations are still served), and
+ * drop the pools.  The hooks are still registered.
+ */
+void pcache_fs_exit(void)
+{
+	int type;
+
+	WRITE_ONCE(pcache_frontswap.enabled, false);
+	synchronize_srcu(&fs_srcu);
+	cancel_work_sync(&fs_shrink_work);
+	if (fs_stored())
+		pr_info("writing %ld stored pages back to swap\n", fs_stored());
+	fs_writeback(0, 0);
+	mutex_lock(&fs_mutex);
+	for (type = 0; type < MAX_SWAPFILES; type++)
+		fs_destroy_pool(type);
+	mutex_unlock(&fs_mutex);
+}
