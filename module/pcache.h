@@ -19,17 +19,32 @@
  *   pcache_config_mutex		core: knobs, hook class switching
  *     pcache_hook_mutex		kernel: mm/pcache_hooks.c
  *       cpus_read_lock, jump_label_mutex	static key switching
+ *     cc_mutex, fs_mutex		tmem fronts: pool creation/teardown
+ *       (synchronize_srcu of cc_srcu / fs_srcu: hooks never take these
+ *        mutexes inside those SRCU sections)
+ *     zs->comp_mutex		compressed backend: compressor switch
+ *   pcache_ops_lock (spinlock)	which ops are installed
  *
  * Hooks run with these held by the kernel, so a hook takes none of the
- * mutexes above and never sleeps where its site says it may not:
+ * mutexes above (sb_event and the first store of a swap type take
+ * cc_mutex / fs_mutex, outside any lock of ours) and never sleeps where
+ * its site says it may not:
  *   remove_folio		mapping->i_pages xa_lock, interrupts off
  *   read_folio (MAP_PAGES)	rcu_read_lock
  *   writeback (WB_END)		interrupt context possible
  *   swap_invalidate		swap_info_struct->lock
  *
- * Unload order: sysfs goes first (no knob can switch hooks back on), then
- * pcache_unregister_hooks() switches every class off and waits for the
- * callers in flight (RCU and SRCU), then debugfs goes.
+ * Inside the hooks, the tmem locks nest below those: a tmem pool's lock,
+ * then the compressed backend's zs->lock (both irq-safe spinlocks).
+ * zsmalloc's own locks are taken only in process context with interrupts
+ * on and no lock of ours held (never under i_pages: see tmem/zs.c).
+ *
+ * Unload order: the features first, while their hooks still run (tmem:
+ * cleancache drops its pools, frontswap writes every stored page back to
+ * swap, then both backends are freed once empty), then sysfs (no knob can
+ * switch hooks back on), then pcache_unregister_hooks() switches every
+ * class off and waits for the callers in flight (RCU and SRCU), then
+ * debugfs goes.
  */
 #ifndef _PCACHE_H
 #define _PCACHE_H

@@ -216,8 +216,13 @@ static ssize_t front_attr_show(struct kobject *kobj, struct attribute *attr,
 {
 	struct pcache_tmem_front *f =
 		container_of(kobj, struct pcache_tmem_front, kobj);
+	ssize_t ret;
 
-	return container_of(attr, struct front_attr, attr)->show(f, buf);
+	/* The compressor's name lives as long as it is the current one. */
+	mutex_lock(&pcache_config_mutex);
+	ret = container_of(attr, struct front_attr, attr)->show(f, buf);
+	mutex_unlock(&pcache_config_mutex);
+	return ret;
 }
 
 static ssize_t front_attr_store(struct kobject *kobj, struct attribute *attr,
