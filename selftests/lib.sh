@@ -115,9 +115,10 @@ cg_run() {
 
 cg_teardown() { [ ! -d "$CG" ] || rmdir "$CG" 2>/dev/null || true; }
 
-# swap_setup MIB: a swap file on the test filesystem, enabled.
+# swap_setup MIB [FILE]: a swap file on the test filesystem (default
+# $MNT/swapfile; an existing one is reused as it is), enabled.
 swap_setup() {
-	local f=$MNT/swapfile
+	local f=${2:-$MNT/swapfile}
 	[ -f "$f" ] || {
 		dd if=/dev/zero of="$f" bs=1M count="$1" status=none &&
 		chmod 600 "$f" && mkswap -q "$f" >/dev/null
@@ -125,9 +126,11 @@ swap_setup() {
 	swapon "$f"
 }
 
+# swap_teardown [FILE]
 swap_teardown() {
-	if grep -q "$MNT/swapfile" /proc/swaps; then
-		swapoff "$MNT/swapfile"
+	local f=${1:-$MNT/swapfile}
+	if grep -q "^$f " /proc/swaps; then
+		swapoff "$f"
 	fi
 }
 
@@ -139,4 +142,102 @@ poke_hooks() {
 	mkdir -p /tmp/pcache-poke
 	mount -t tmpfs none /tmp/pcache-poke && umount /tmp/pcache-poke
 	cat /etc/os-release > /dev/null
+}
+
+# ---- transcendent memory (tmem/ephemeral = cleancache, tmem/persistent =
+# frontswap); see Documentation/ABI/testing/sysfs-kernel-mm-pcache.
+TMEM=${PCACHE_TMEM:-$SYSFS/tmem}
+
+# tmem_get FRONT KNOB, tmem_set FRONT KNOB VALUE, tmem_stat FRONT COUNTER
+tmem_get() { cat "$TMEM/$1/$2"; }
+tmem_set() { echo "$3" > "$TMEM/$1/$2"; }
+tmem_stat() { cat "$TMEM/$1/stats/$2"; }
+
+# tmem_stats FRONT: every counter of FRONT on one line, for diagnostics.
+tmem_stats() {
+	local f
+	for f in "$TMEM/$1"/stats/*; do
+		printf '%s=%s ' "$(basename "$f")" "$(cat "$f")"
+	done
+	echo
+}
+
+# disk_stat FIELD [DISK]: one field of /sys/block/DEV/stat (3: sectors
+# read, 7: sectors written).
+disk_stat() {
+	awk -v f="$1" '{ print $f }' "/sys/block/$(basename "${2:-$DISK}")/stat"
+}
+
+# vmstat_get NAME: a counter of /proc/vmstat (pswpin, pswpout, ...).
+vmstat_get() { awk -v k="$1" '$1 == k { print $2 }' /proc/vmstat; }
+
+# cg_evict: write back, then push the test cgroup's page cache out of
+# memory by memory pressure on the cgroup (memory.reclaim, 5.19+), which
+# takes the reclaim path (a clean folio removed with a shadow entry), as
+# hitting memory.max does.  fadvise DONTNEED and drop_caches would
+# invalidate instead.
+cg_evict() {
+	local _
+	[ -e "$CG/memory.reclaim" ] || return 1
+	sync
+	# It may stop short with EAGAIN when nothing more is reclaimable.
+	for _ in 1 2 3; do
+		echo "$(($(cat "$CG/memory.current") + 1048576))" \
+			> "$CG/memory.reclaim" 2>/dev/null && break
+	done
+	return 0
+}
+
+# cg_file_kib: KiB of page cache charged to the test cgroup.
+cg_file_kib() { awk '$1 == "file" { print int($2 / 1024) }' "$CG/memory.stat"; }
+
+# wl_cg CONTENT CMD ARG...: pcache_workload in the test cgroup, with
+# CONTENT (mixed: half-compressible pages, random: the plain pattern).
+wl_cg() {
+	local content=$1
+	shift
+	cg_run env PCACHE_WL_CONTENT="$content" "$WL" "$@"
+}
+
+# hold_start MIB SEED: `pcache_workload anon-hold` in the test cgroup, in
+# the background: fills MIB of anonymous memory (mixed content), checks it
+# once, then waits.  Sets HOLD_PID (the workload) and HOLD_JOB (to wait
+# for).  Fails if the workload died before it was ready.
+HOLD_DIR=/tmp/pcache-hold
+hold_start() {
+	rm -rf "$HOLD_DIR"
+	mkdir -p "$HOLD_DIR"
+	cg_run "$WL" anon-hold "$1" "$2" "$HOLD_DIR" > "$HOLD_DIR/log" 2>&1 &
+	HOLD_JOB=$!
+	HOLD_PID=
+	while [ ! -s "$HOLD_DIR/ready" ]; do
+		kill -0 "$HOLD_JOB" 2>/dev/null || { wait "$HOLD_JOB"; return 1; }
+		sleep 0.2
+	done
+	HOLD_PID=$(cat "$HOLD_DIR/ready")
+}
+
+# hold_check: the held workload checks every byte now (swapping it all
+# back in); true if every byte was right.
+hold_lines() { if [ -f "$HOLD_DIR/status" ]; then wc -l < "$HOLD_DIR/status"; else echo 0; fi; }
+hold_check() {
+	local n
+	n=$(hold_lines)
+	kill -USR1 "$HOLD_PID" 2>/dev/null || return 1
+	while [ "$(hold_lines)" -le "$n" ]; do
+		kill -0 "$HOLD_JOB" 2>/dev/null || return 1
+		sleep 0.2
+	done
+	tail -1 "$HOLD_DIR/status" | grep -q '^ok '
+}
+
+# hold_stop: a last check of every byte, then the workload exits; its
+# exit status (0: every byte right).
+hold_stop() {
+	[ -n "${HOLD_JOB:-}" ] || return 1
+	kill -USR2 "$HOLD_PID" 2>/dev/null
+	wait "$HOLD_JOB"
+	local rc=$?
+	HOLD_JOB=
+	return $rc
 }

@@ -18,6 +18,9 @@ tests=("$@")
 	pcache_dkms
 	pcache_load_cycles
 	pcache_kunit
+	pcache_tmem_sysfs
+	pcache_tmem_cleancache
+	pcache_tmem_frontswap
 )
 results=/tmp/out/results.tap
 : > "$results"

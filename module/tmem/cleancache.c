@@ -26,7 +26,9 @@
  * Pools are created at mount (or when cleancache is switched on, for the
  * filesystems mounted then) for the filesystem types listed in
  * tmem/ephemeral/filesystems, and destroyed at unmount (after the last
- * inode was evicted) or when cleancache is switched off.  Every hook runs
+ * inode was evicted) or when cleancache is switched off.  An inode
+ * evicted from the inode cache takes its pages out of the pool with it
+ * (they are keyed by inode number, which a new inode may reuse).  Every hook runs
  * inside cc_srcu, so that switching off (and unmount) can wait for the
  * callers in flight before a pool goes.
  *
@@ -348,7 +350,7 @@ ssize_t pcache_cc_filesystems_show(char *buf)
 
 /*
  * Set the filesystem types that get a pool: names separated by spaces,
- * each a registered filesystem type.  Under pcache_config_mutex.  The pools
+ * each a registered filesystem type, at least one.  Under pcache_config_mutex.  The pools
  * are rebuilt, so the cache starts empty.
  */
 int pcache_cc_set_filesystems(const char *buf)
@@ -380,6 +382,10 @@ int pcache_cc_set_filesystems(const char *buf)
 		strscpy(types[n++], tok, sizeof(types[0]));
 	}
 	kfree(s);
+	if (!ret && !n) {
+		pr_info("filesystems: empty: disable cleancache instead\n");
+		ret = -EINVAL;
+	}
 	if (ret)
 		return ret;
 	if (on)

@@ -8,9 +8,27 @@
  *					munmap, ROUNDS times: faults/s
  *   pcache_bench files DIR COUNT	create, write 4 KiB, close, unlink
  *					COUNT files: files/s
+ *   pcache_bench reread DIR ROUNDS	read(2) every file in DIR, 64 KiB at
+ *					a time, ROUNDS times: MiB/s
+ *   pcache_bench swap MIB PASSES [STATDIR]
+ *					fill MIB of anonymous memory with
+ *					partly compressible content (the first
+ *					3 KiB of a page repeat a 64-byte
+ *					block, the rest pseudo-random), then
+ *					PASSES times check every page and
+ *					dirty one word of it: MiB/s of the
+ *					passes.  With STATDIR, a second line
+ *					"STORED TOTAL": STATDIR/stored_pages
+ *					and STATDIR/pool_total_size, read
+ *					after the last pass while the memory
+ *					is still held (zswap's debugfs and
+ *					pcache's tmem stats name them alike).
+ *					Exit 1 on a wrong byte.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,16 +60,138 @@ static long minflt(void)
 	return ru.ru_minflt;
 }
 
+/* As pcache_workload's pattern: one 64-bit word per 8 bytes. */
+static inline uint64_t pattern_word(uint64_t seed, uint64_t off)
+{
+	uint64_t x = seed * 0x9e3779b97f4a7c15ULL ^ (off >> 3);
+
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebULL;
+	x ^= x >> 31;
+	return x | 1;
+}
+
+/*
+ * Partly compressible: the first 3 KiB of a page repeat a 64-byte block of
+ * the page, the last 1 KiB is pseudo-random (about 3.5:1 with lz4, near
+ * what zswap sees on real workloads; never zero nor same-filled).
+ */
+static inline uint64_t mixed_word(uint64_t off)
+{
+	if ((off & 4095) < 3072)
+		return pattern_word(0x5bd1e995, (off & ~4095UL) + (off & 63));
+	return pattern_word(1, off);
+}
+
+static long read_num(const char *dir, const char *name)
+{
+	char path[4096];
+	long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "r");
+	if (!f || fscanf(f, "%ld", &v) != 1)
+		v = -1;
+	if (f)
+		fclose(f);
+	return v;
+}
+
+static int swap_bench(long mib, long passes, const char *statdir)
+{
+	size_t len = (size_t)mib << 20, off, i;
+	uint64_t *p;
+	double t0, t;
+	long pass;
+
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		 -1, 0);
+	if (p == MAP_FAILED)
+		fail("mmap");
+	for (off = 0; off < len; off += 8)
+		p[off / 8] = mixed_word(off);
+	/* Word 0 of each page counts the passes; the rest never changes. */
+	t0 = now();
+	for (pass = 0; pass < passes; pass++) {
+		for (off = 0; off < len; off += 4096) {
+			uint64_t *w = p + off / 8;
+
+			if (w[0] != (pass ? (uint64_t)pass : mixed_word(off)))
+				goto bad;
+			for (i = 1; i < 512; i++)
+				if (w[i] != mixed_word(off + i * 8))
+					goto bad;
+			w[0] = pass + 1;
+		}
+	}
+	t = now() - t0;
+	printf("%.1f\n", (double)mib * passes / t);
+	if (statdir)
+		printf("%ld %ld\n", read_num(statdir, "stored_pages"),
+		       read_num(statdir, "pool_total_size"));
+	munmap(p, len);
+	return 0;
+bad:
+	fprintf(stderr, "pcache_bench: swap: wrong data in the page at %zu, pass %ld\n",
+		off, pass);
+	return 1;
+}
+
+static long long read_file(const char *path, char *buf, size_t size)
+{
+	long long bytes = 0;
+	ssize_t r;
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0)
+		fail(path);
+	while ((r = read(fd, buf, size)) > 0)
+		bytes += r;
+	if (r < 0)
+		fail(path);
+	close(fd);
+	return bytes;
+}
+
 int main(int argc, char **argv)
 {
 	static char buf[65536];
 	double t0, t;
 	long n, i;
 
+	if (argc == 5 && !strcmp(argv[1], "swap"))
+		return swap_bench(atol(argv[2]), atol(argv[3]), argv[4]);
 	if (argc != 4)
 		return fprintf(stderr, "usage: see pcache_bench.c\n"), 2;
 	n = atol(argv[3]);
-	if (!strcmp(argv[1], "read")) {
+	if (!strcmp(argv[1], "swap")) {
+		return swap_bench(atol(argv[2]), n, NULL);
+	} else if (!strcmp(argv[1], "reread")) {
+		char path[4096];
+		long long bytes = 0;
+		struct dirent *de;
+		DIR *d;
+
+		t0 = now();
+		for (i = 0; i < n; i++) {
+			d = opendir(argv[2]);
+			if (!d)
+				fail(argv[2]);
+			while ((de = readdir(d))) {
+				if (de->d_name[0] == '.')
+					continue;
+				snprintf(path, sizeof(path), "%s/%s", argv[2],
+					 de->d_name);
+				bytes += read_file(path, buf, sizeof(buf));
+			}
+			closedir(d);
+		}
+		t = now() - t0;
+		printf("%.1f\n", bytes / 1048576.0 / t);
+	} else if (!strcmp(argv[1], "read")) {
 		int fd = open(argv[2], O_RDONLY);
 		long long bytes = 0;
 		ssize_t r;

@@ -1,0 +1,214 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The tmem sysfs interface (/sys/kernel/mm/pcache/tmem/): every knob of
+# ephemeral/ (cleancache) and persistent/ (frontswap) has its documented
+# default, every counter in stats/ reads a number, every knob refuses bad
+# input with -EINVAL and keeps its value, accepts good input, the
+# compressor switches at runtime, and hooks_enabled cannot go to 0 while a
+# front is enabled (-EBUSY).
+. "$(dirname "$0")/lib.sh"
+
+pcache_unload
+pcache_load || t_skip_all "cannot load pcache"
+if [ ! -d "$TMEM/ephemeral" ] || [ ! -d "$TMEM/persistent" ]; then
+	t_fail "$TMEM/ephemeral and $TMEM/persistent exist"
+	pcache_unload
+	t_done
+fi
+
+STATS="puts put_rejects put_reject_compress_poor put_reject_compress_fail
+put_reject_alloc_fail put_reject_pool_limit put_reject_large_folio
+put_reject_no_pool gets get_hits flushes stored_pages pool_bytes
+pool_total_size same_filled_pages raw_pages evicted written_back_pages
+pool_limit_hit pools"
+
+# write_knob FILE VALUE: write like `echo VALUE > FILE`; prints the error.
+write_knob() { (echo "$2" > "$1") 2>&1; }
+
+# knob_default FRONT KNOB VALUE
+knob_default() {
+	local f=$TMEM/$1/$2 v
+	if [ ! -f "$f" ]; then
+		t_fail "$1/$2 exists"
+		return
+	fi
+	v=$(cat "$f")
+	if [ "$v" = "$3" ]; then
+		t_ok "$1/$2 defaults to '$3'"
+	else
+		t_fail "$1/$2 defaults to '$3' (reads '$v')"
+	fi
+}
+
+# refuse FRONT KNOB NAME VALUE: VALUE fails with EINVAL, value unchanged.
+refuse() {
+	local f=$TMEM/$1/$2 before err after
+	before=$(cat "$f")
+	err=$(write_knob "$f" "$4")
+	after=$(cat "$f")
+	if [[ "$err" == *"Invalid argument"* ]] && [ "$after" = "$before" ]; then
+		t_ok "$1/$2: $3 ('$4') refused with EINVAL, '$before' kept"
+	else
+		t_fail "$1/$2: $3 ('$4'): got '${err:-success}', '$before' -> '$after'"
+		# Put it back, so one failure does not cascade.
+		[ "$after" = "$before" ] || echo "$before" > "$f"
+	fi
+}
+
+# accept FRONT KNOB VALUE: VALUE is taken and reads back.
+accept() {
+	local f=$TMEM/$1/$2 err
+	err=$(write_knob "$f" "$3")
+	if [ -z "$err" ] && [ "$(cat "$f")" = "$3" ]; then
+		t_ok "$1/$2 accepts '$3'"
+	else
+		t_fail "$1/$2 accepts '$3' (got '${err:-success}', reads '$(cat "$f")')"
+	fi
+}
+
+# refuse_all FRONT KNOB NAME=VALUE...
+refuse_all() {
+	local front=$1 knob=$2 nv
+	shift 2
+	for nv in "$@"; do
+		refuse "$front" "$knob" "${nv%%=*}" "${nv#*=}"
+	done
+	printf '' > "$TMEM/$front/$knob" 2>/dev/null
+	t_check "$front/$knob: a zero-length write keeps the value" \
+		test "$(cat "$TMEM/$front/$knob")" = "$(cat /tmp/tmem-knob-keep)"
+}
+
+BOOL_BAD=("empty=" "out of range=2" "negative=-1" "text=abc" "101=101"
+	  "blank= " "two values=1 1")
+PCT_BAD=("empty=" "zero=0" "negative=-1" "text=abc" "over 100=101"
+	 "blank= " "overflow=99999999999999999999999" "trailing text=10abc")
+
+for front in ephemeral persistent; do
+	# Defaults, as the ABI document gives them.
+	knob_default $front enabled 0
+	knob_default $front compressor lz4
+	if [ $front = ephemeral ]; then
+		knob_default $front max_pool_percent 10
+	else
+		knob_default $front max_pool_percent 20
+	fi
+	knob_default $front incompressible raw
+	knob_default $front compress_threshold_percent 75
+	if [ $front = ephemeral ]; then
+		knob_default $front filesystems ext4
+		t_check_fails "ephemeral has no writeback knob" test -e "$TMEM/$front/writeback"
+	else
+		knob_default $front writeback 1
+		t_check_fails "persistent has no filesystems knob" test -e "$TMEM/$front/filesystems"
+	fi
+
+	# Counters: each file is there and reads a number.
+	for s in $STATS; do
+		f=$TMEM/$front/stats/$s
+		if [ ! -f "$f" ]; then
+			t_fail "$front/stats/$s exists"
+		elif [[ "$(cat "$f")" =~ ^[0-9]+$ ]]; then
+			t_ok "$front/stats/$s reads a number ($(cat "$f"))"
+		else
+			t_fail "$front/stats/$s reads a number (reads '$(cat "$f")')"
+		fi
+	done
+	err=$(write_knob "$TMEM/$front/stats/puts" 5)
+	t_check "$front/stats/puts is read-only" test -n "$err"
+
+	# Bad input: EINVAL, value kept.  Each knob from its default and from
+	# a second good value, so "kept" is not the default by luck.
+	for start in 0 1; do
+		echo "$start" > "$TMEM/$front/enabled"
+		echo "$start" > /tmp/tmem-knob-keep
+		refuse_all $front enabled "${BOOL_BAD[@]}"
+	done
+	echo 0 > "$TMEM/$front/enabled"
+	if [ $front = persistent ]; then
+		for start in 1 0; do
+			echo "$start" > "$TMEM/$front/writeback"
+			echo "$start" > /tmp/tmem-knob-keep
+			refuse_all $front writeback "${BOOL_BAD[@]}"
+		done
+		echo 1 > "$TMEM/$front/writeback"
+	fi
+	for knob in max_pool_percent compress_threshold_percent; do
+		def=$(cat "$TMEM/$front/$knob")
+		for start in "$def" 37; do
+			echo "$start" > "$TMEM/$front/$knob"
+			echo "$start" > /tmp/tmem-knob-keep
+			refuse_all $front $knob "${PCT_BAD[@]}"
+		done
+		accept $front $knob 1
+		accept $front $knob 100
+		accept $front $knob "$def"
+	done
+	for start in lz4 zstd; do
+		echo "$start" > "$TMEM/$front/compressor"
+		echo "$start" > /tmp/tmem-knob-keep
+		refuse_all $front compressor "empty=" "unknown compressor=nosuchcomp" \
+			"not a compressor (a hash)=sha256" "number=2" "negative=-1"
+	done
+	for start in raw reject; do
+		echo "$start" > "$TMEM/$front/incompressible"
+		echo "$start" > /tmp/tmem-knob-keep
+		refuse_all $front incompressible "empty=" "text=abc" "number=2" \
+			"negative=-1" "two values=raw reject"
+	done
+	accept $front incompressible raw
+	if [ $front = ephemeral ]; then
+		echo ext4 > /tmp/tmem-knob-keep
+		refuse_all $front filesystems "empty=" "unknown filesystem=nosuchfs" \
+			"one unknown of two=ext4 nosuchfs" "number=2" "negative=-1"
+		accept $front filesystems ext4
+	fi
+
+	# The compressor, switched at runtime: lz4 -> lzo -> zstd -> lz4.
+	for c in lz4 lzo zstd lz4; do
+		accept $front compressor $c
+	done
+
+	# enabled takes 0 and 1.
+	accept $front enabled 1
+	accept $front enabled 0
+
+	# hooks_enabled=0 would cut the front off its hooks: -EBUSY while
+	# the front is enabled; it works once the front is off.
+	echo 1 > "$TMEM/$front/enabled"
+	err=$(write_knob "$SYSFS/hooks_enabled" 0)
+	if [[ "$err" == *"Device or resource busy"* ]] &&
+	   [ "$(cat "$SYSFS/hooks_enabled")" = 1 ]; then
+		t_ok "hooks_enabled=0 refused with EBUSY while $front is enabled"
+	else
+		t_fail "hooks_enabled=0 while $front is enabled: got '${err:-success}', hooks_enabled $(cat "$SYSFS/hooks_enabled")"
+	fi
+	t_check "$front stays enabled after the refused hooks_enabled=0" \
+		test "$(cat "$TMEM/$front/enabled")" = 1
+	echo 0 > "$TMEM/$front/enabled"
+	err=$(write_knob "$SYSFS/hooks_enabled" 0)
+	t_check "hooks_enabled=0 works once $front is disabled" \
+		test -z "$err" -a "$(cat "$SYSFS/hooks_enabled")" = 0
+	err=$(write_knob "$SYSFS/hooks_enabled" 1)
+	t_check "hooks_enabled=1 again" test -z "$err" -a "$(cat "$SYSFS/hooks_enabled")" = 1
+done
+
+# Both fronts on: still EBUSY with one of them left on.
+echo 1 > "$TMEM/ephemeral/enabled"
+echo 1 > "$TMEM/persistent/enabled"
+echo 0 > "$TMEM/ephemeral/enabled"
+err=$(write_knob "$SYSFS/hooks_enabled" 0)
+t_check "hooks_enabled=0 refused while persistent alone is still enabled" \
+	test "$(cat "$SYSFS/hooks_enabled")" = 1 -a -n "$err"
+echo 0 > "$TMEM/persistent/enabled"
+
+t_check "rmmod pcache" pcache_unload
+# The knobs are the module's: a new load starts from the defaults again.
+pcache_load
+t_check "after reload, ephemeral/compressor is lz4 again" \
+	test "$(cat "$TMEM/ephemeral/compressor")" = lz4
+t_check "after reload, persistent/max_pool_percent is 20 again" \
+	test "$(cat "$TMEM/persistent/max_pool_percent")" = 20
+pcache_unload
+rm -f /tmp/tmem-knob-keep
+t_done
