@@ -152,16 +152,17 @@ TRACE_EVENT_FN(pcache_swap,
 /*
  * tmem: a put, get or flush of a cleancache (persistent=0) or frontswap
  * (persistent=1) pool.  These trace the features, not a hook class: they
- * install no op.
+ * install no op.  Fields use plain C types: bpftrace without BTF reads
+ * them from the format files.
  */
 DECLARE_EVENT_CLASS(pcache_tmem_class,
 	TP_PROTO(bool persistent, int pool, u64 oid, u32 index, int ret),
 	TP_ARGS(persistent, pool, oid, index, ret),
 	TP_STRUCT__entry(
-		__field(bool, persistent)
+		__field(int, persistent)
 		__field(int, pool)
-		__field(u64, oid)
-		__field(u32, index)
+		__field(unsigned long long, oid)
+		__field(unsigned int, index)
 		__field(int, ret)
 	),
 	TP_fast_assign(
@@ -190,9 +191,9 @@ TRACE_EVENT(pcache_tmem_flush,
 		 unsigned long last, int nr),
 	TP_ARGS(persistent, pool, oid, first, last, nr),
 	TP_STRUCT__entry(
-		__field(bool, persistent)
+		__field(int, persistent)
 		__field(int, pool)
-		__field(u64, oid)
+		__field(unsigned long long, oid)
 		__field(unsigned long, first)
 		__field(unsigned long, last)
 		__field(int, nr)

@@ -64,5 +64,30 @@ echo 0 > $tr/events/pcache/pcache_sb/enable
 t_check "ftrace prints pcache_sb events with the site name" \
 	grep -qE 'pcache_sb: mount dev=[0-9]+:[0-9]+ type=tmpfs' $tr/trace
 grep pcache_sb $tr/trace | head -4 | sed 's/^/# /'
+
+# tools/bpftrace/pcache-tmem.bt on cleancache: puts while a cgroup
+# evicts a file it wrote, gets while it reads it back.
+if fs_setup && cg_setup 8M; then
+	tmem_set ephemeral enabled 1
+	out2=/tmp/pcache-bt-tmem.out
+	timeout -s INT 60 bpftrace "$TOP/tools/bpftrace/pcache-tmem.bt" > "$out2" 2>&1 &
+	bt2=$!
+	for i in $(seq 60); do grep -q Attaching "$out2" && break; sleep 1; done
+	mkdir -p "$MNT/bt"
+	cg_run "$WL" write "$MNT/bt/f" 16384 3 && cg_run "$WL" verify "$MNT/bt/f" 16384 3
+	kill -INT $bt2 2> /dev/null
+	wait $bt2
+	sed 's/^/# /' "$out2"
+	t_check "pcache-tmem.bt counted cleancache puts" \
+		grep -qE '^@ops\[tracepoint:pcache:pcache_tmem_put, 0, 0\]: [1-9]' "$out2"
+	t_check "pcache-tmem.bt counted cleancache gets" \
+		grep -qE '^@ops\[tracepoint:pcache:pcache_tmem_get, 0, 0\]: [1-9]' "$out2"
+	tmem_set ephemeral enabled 0
+	rm -rf "$MNT/bt"
+	fs_umount
+	cg_teardown
+else
+	t_fail "test disk and cgroup for pcache-tmem.bt"
+fi
 pcache_unload
 t_done
