@@ -185,11 +185,20 @@ out:
 	return hit;
 }
 
-/* A write is coming to these pages: no copy of the old data may stay. */
+/*
+ * A write is coming to these pages: no copy of the old data may stay.
+ * Only a folio that is not uptodate can have one: an uptodate folio was
+ * read in (a private get took the copy) or created by an earlier write,
+ * which flushed here, and the pool gains a copy only when reclaim removes
+ * the folio.  So rewrites of cached pages, the common case on this path,
+ * skip the pool.
+ */
 void pcache_cc_write_folio(struct address_space *mapping, struct folio *folio)
 {
 	int idx, pool;
 
+	if (folio_test_uptodate(folio))
+		return;
 	idx = srcu_read_lock(&cc_srcu);
 	pool = cc_on() ? cc_pool(mapping) : -1;
 	if (pool >= 0)
