@@ -123,7 +123,7 @@ static bool pcache_op_write_folio(struct address_space *mapping,
 				  struct folio *folio, enum pcache_site site)
 {
 	trace_pcache_write(site, mapping, folio);
-	if (site == PCACHE_SITE_WRITE_BEGIN)
+	if (site == PCACHE_SITE_WRITE_BEGIN || site == PCACHE_SITE_MKWRITE)
 		pcache_cc_write_folio(mapping, folio);
 	return false;
 }

@@ -97,14 +97,19 @@ for front in ephemeral persistent; do
 	knob_default $front compress_threshold_percent 75
 	if [ $front = ephemeral ]; then
 		knob_default $front filesystems ext4
+		knob_default $front shared 0
 		t_check_fails "ephemeral has no writeback knob" test -e "$TMEM/$front/writeback"
 	else
 		knob_default $front writeback 1
 		t_check_fails "persistent has no filesystems knob" test -e "$TMEM/$front/filesystems"
+		t_check_fails "persistent has no shared knob" test -e "$TMEM/$front/shared"
 	fi
 
 	# Counters: each file is there and reads a number.
-	for s in $STATS; do
+	stats=$STATS
+	[ $front = persistent ] ||
+		stats="$stats shared_pools shared_members shared_left shared_mismatch"
+	for s in $stats; do
 		f=$TMEM/$front/stats/$s
 		if [ ! -f "$f" ]; then
 			t_fail "$front/stats/$s exists"
@@ -132,6 +137,12 @@ for front in ephemeral persistent; do
 			refuse_all $front writeback "${BOOL_BAD[@]}"
 		done
 		echo 1 > "$TMEM/$front/writeback"
+	else
+		for start in 1 0; do
+			echo "$start" > "$TMEM/$front/shared"
+			echo "$start" > /tmp/tmem-knob-keep
+			refuse_all $front shared "${BOOL_BAD[@]}"
+		done
 	fi
 	for knob in max_pool_percent compress_threshold_percent; do
 		def=$(cat "$TMEM/$front/$knob")

@@ -20,6 +20,7 @@ tests=("$@")
 	pcache_kunit
 	pcache_tmem_sysfs
 	pcache_tmem_cleancache
+	pcache_tmem_shared
 	pcache_tmem_frontswap
 )
 results=/tmp/out/results.tap

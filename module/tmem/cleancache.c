@@ -35,13 +35,28 @@
  * The pool is kept under max_pool_percent of RAM by evicting its oldest
  * pages at put time, and shrinks under memory pressure through a shrinker.
  *
- * Shared pools (tmem's uuid pools) are not used: two ext4 superblocks with
- * one uuid are copies whose contents may diverge, and sharing their pages
- * would return one's data to the other.  Original cleancache shared pools
- * only for cluster filesystems (ocfs2), which see one device.
+ * Shared pools (tmem's uuid pools, tmem/ephemeral/shared, off by default):
+ * identical copies of one filesystem mounted read-only (golden images,
+ * container layers, a cloned disk) share one pool, so a page one of them
+ * reads from the disk is a hit for all the others.  A uuid alone does not
+ * prove that two filesystems hold the same data (copies diverge once one is
+ * written), so a mount joins a shared pool only when it is read-only at
+ * mount time and its uuid, type, device size and a crc32 of the first 64 KiB
+ * of its device (superblock, group descriptors: what every write changes)
+ * match the pool's.  A member seen writable by any hook (remount rw: every
+ * change of file data passes a write-intent lookup, page_mkwrite,
+ * truncation or invalidation first) leaves the pool at once, before the
+ * change, and gets a private pool: its later writes never reach the other
+ * members, and their pages never reach it.  Members are read-only, so their
+ * data does not change and flushes skip the shared pool.  A device changed
+ * under a read-only mount (writes to the block device itself) is stale for
+ * the page cache as well, and is not handled.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": cleancache: " fmt
 
+#include <linux/blkdev.h>
+#include <linux/buffer_head.h>
+#include <linux/crc32.h>
 #include <linux/fs.h>
 #include <linux/module.h>
 #include <linux/pagemap.h>
@@ -49,6 +64,7 @@
 #include <linux/slab.h>
 #include <linux/srcu.h>
 #include <linux/string.h>
+#include <linux/workqueue.h>
 #include <linux/xarray.h>
 
 #include "front.h"
@@ -62,16 +78,43 @@ struct pcache_tmem_front pcache_cleancache = {
 	.set_enabled		= pcache_cc_set_enabled,
 };
 
+/*
+ * A shared pool: the read-only copies of one filesystem, identified by what
+ * cc_fingerprint() reads.  Under cc_mutex.
+ */
+struct cc_group {
+	struct list_head node;
+	struct file_system_type *type;
+	uuid_t uuid;		/* the filesystems' */
+	loff_t size;		/* of their devices, bytes */
+	u32 crc;		/* of the first CC_FP_BYTES of their devices */
+	uuid_t pool_uuid;	/* random: the tmem pool's identity */
+	int pool;
+	int members;
+};
+
 /* A filesystem with a pool: found by s_dev, checked against the sb. */
 struct cc_fs {
 	struct super_block *sb;
-	int pool;
+	int pool;		/* read by the hooks; -1 while leaving a group */
+	bool shared;		/* @pool is @group's; read by the hooks */
+	unsigned long leaving;	/* bit 0: seen writable, cc_leave_work queued */
+	struct cc_group *group;	/* cc_mutex */
 };
 
 static DEFINE_XARRAY(cc_fss);		/* sb->s_dev -> struct cc_fs */
 static DEFINE_MUTEX(cc_mutex);		/* pool creation and teardown */
 DEFINE_STATIC_SRCU(cc_srcu);		/* hooks in flight */
 static struct shrinker *cc_shrinker;
+static LIST_HEAD(cc_groups);		/* struct cc_group, cc_mutex */
+static atomic_t cc_nr_shared;		/* mounts in a shared pool */
+static atomic_t cc_nr_groups;		/* shared pools */
+static bool cc_shared;			/* tmem/ephemeral/shared, cc_mutex */
+static void cc_leave_workfn(struct work_struct *work);
+static DECLARE_WORK(cc_leave_work, cc_leave_workfn);
+
+/* Bytes at the start of a device that identify a copy of a filesystem. */
+#define CC_FP_BYTES	SZ_64K
 
 #define CC_MAX_FS_TYPES	8
 static char cc_fs_types[CC_MAX_FS_TYPES][32] = { "ext4" };
@@ -87,15 +130,41 @@ static bool cc_on(void)
 	return READ_ONCE(pcache_cleancache.enabled);
 }
 
-static int cc_pool(struct address_space *mapping)
+/*
+ * A member of a shared pool was seen writable: it stops using the pool now
+ * (the hooks see pool -1), and cc_leave_work gives it a private one.  Any
+ * context: puts call it under the i_pages lock, so it only queues.
+ */
+static void cc_leave(struct cc_fs *fs)
+{
+	if (test_and_set_bit(0, &fs->leaving))
+		return;
+	WRITE_ONCE(fs->pool, -1);
+	pcache_tmem_count(&pcache_cleancache, PCACHE_TMEM_SHARED_LEFT, 1);
+	queue_work(system_unbound_wq, &cc_leave_work);
+}
+
+static struct cc_fs *cc_fs_of(struct address_space *mapping)
 {
 	struct inode *host = mapping ? mapping->host : NULL;
 	struct cc_fs *fs;
 
 	if (!host)
-		return -1;
+		return NULL;
 	fs = xa_load(&cc_fss, host->i_sb->s_dev);
-	return fs && fs->sb == host->i_sb ? fs->pool : -1;
+	if (!fs || fs->sb != host->i_sb)
+		return NULL;
+	if (READ_ONCE(fs->shared) && !sb_rdonly(fs->sb))
+		cc_leave(fs);
+	return fs;
+}
+
+/* The pool of @mapping's filesystem, or -1.  Inside cc_srcu. */
+static int cc_pool(struct address_space *mapping)
+{
+	struct cc_fs *fs = cc_fs_of(mapping);
+
+	return fs ? READ_ONCE(fs->pool) : -1;
 }
 
 static void cc_flush(int pool, u64 oid, pgoff_t first, pgoff_t last)
@@ -186,35 +255,47 @@ out:
 }
 
 /*
- * A write is coming to these pages: no copy of the old data may stay.
- * Only a folio that is not uptodate can have one: an uptodate folio was
- * read in (a private get took the copy) or created by an earlier write,
- * which flushed here, and the pool gains a copy only when reclaim removes
- * the folio.  So rewrites of cached pages, the common case on this path,
- * skip the pool.
+ * A write is coming to these pages (WRITE_BEGIN, MKWRITE): no copy of the
+ * old data may stay.  Only a folio that is not uptodate can have one: an
+ * uptodate folio was read in (a private get took the copy) or created by
+ * an earlier write, which flushed here, and the pool gains a copy only when
+ * reclaim removes the folio.  So rewrites of cached pages, the common case
+ * on this path, skip the pool, unless a shared pool has members: the write
+ * tells a member that it was made writable (cc_fs_of()).
  */
 void pcache_cc_write_folio(struct address_space *mapping, struct folio *folio)
 {
+	struct cc_fs *fs;
 	int idx, pool;
 
-	if (folio_test_uptodate(folio))
+	if (folio_test_uptodate(folio) && !atomic_read(&cc_nr_shared))
 		return;
 	idx = srcu_read_lock(&cc_srcu);
-	pool = cc_on() ? cc_pool(mapping) : -1;
-	if (pool >= 0)
+	fs = cc_on() ? cc_fs_of(mapping) : NULL;
+	pool = fs ? READ_ONCE(fs->pool) : -1;
+	if (pool >= 0 && !folio_test_uptodate(folio))
 		cc_flush(pool, mapping->host->i_ino, folio->index,
 			 folio_next_index(folio) - 1);
 	srcu_read_unlock(&cc_srcu, idx);
 }
 
+/*
+ * Truncation, invalidation, eviction: drop the pool's copies.  Members of
+ * a shared pool are read-only (a writable one has left it), so their data
+ * does not change and the other members keep the pages.
+ */
 void pcache_cc_invalidate(struct address_space *mapping, pgoff_t start,
 			  pgoff_t end, enum pcache_site site)
 {
+	struct cc_fs *fs;
 	int idx, pool;
 	u64 oid;
 
 	idx = srcu_read_lock(&cc_srcu);
-	pool = cc_on() ? cc_pool(mapping) : -1;
+	fs = cc_on() ? cc_fs_of(mapping) : NULL;
+	if (!fs || READ_ONCE(fs->shared))
+		goto out;
+	pool = READ_ONCE(fs->pool);
 	if (pool < 0)
 		goto out;
 	oid = mapping->host->i_ino;
@@ -235,6 +316,136 @@ static bool cc_fs_type_listed(struct super_block *sb)
 	return false;
 }
 
+/*
+ * What identifies a copy of @sb's filesystem: its device's size and a crc32
+ * of the device's first CC_FP_BYTES, read through the buffer cache.
+ */
+static int cc_fingerprint(struct super_block *sb, loff_t *size, u32 *crc)
+{
+	struct buffer_head *bh;
+	sector_t blk, nr;
+	u32 c = ~0;
+
+	if (!sb->s_bdev || sb->s_uuid_len == 0 || uuid_is_null(&sb->s_uuid))
+		return -ENODEV;
+	*size = bdev_nr_bytes(sb->s_bdev);
+	nr = min_t(sector_t, CC_FP_BYTES, *size) >> sb->s_blocksize_bits;
+	for (blk = 0; blk < nr; blk++) {
+		bh = sb_bread(sb, blk);
+		if (!bh)
+			return -EIO;
+		c = crc32_le(c, bh->b_data, bh->b_size);
+		brelse(bh);
+	}
+	*crc = c;
+	return 0;
+}
+
+/*
+ * Join (or start) the shared pool of @sb's copies.  Returns the pool,
+ * -ENODEV if @sb cannot share, or another -errno.  cc_mutex held.
+ */
+static int cc_group_join(struct cc_fs *fs)
+{
+	struct super_block *sb = fs->sb;
+	struct cc_group *g;
+	bool mismatch = false;
+	loff_t size;
+	int pool;
+	u32 crc;
+
+	if (!cc_shared || !sb_rdonly(sb))
+		return -ENODEV;
+	if (cc_fingerprint(sb, &size, &crc))
+		return -ENODEV;
+	list_for_each_entry(g, &cc_groups, node) {
+		if (g->type != sb->s_type || !uuid_equal(&g->uuid, &sb->s_uuid))
+			continue;
+		if (g->size == size && g->crc == crc)
+			goto join;
+		mismatch = true;
+	}
+	if (mismatch) {
+		pcache_tmem_count(&pcache_cleancache, PCACHE_TMEM_SHARED_MISMATCH,
+				  1);
+		pr_info("%s: uuid %pU is shared, but the contents differ: a pool of its own\n",
+			sb->s_id, &sb->s_uuid);
+	}
+	g = kzalloc(sizeof(*g), GFP_KERNEL);
+	if (!g)
+		return -ENOMEM;
+	g->type = sb->s_type;
+	uuid_copy(&g->uuid, &sb->s_uuid);
+	g->size = size;
+	g->crc = crc;
+	uuid_gen(&g->pool_uuid);
+	g->pool = tmem_new_pool(tmem_zs_backend(pcache_cleancache.zs),
+				TMEM_POOL_SHARED, &g->pool_uuid);
+	if (g->pool < 0) {
+		pool = g->pool;
+		kfree(g);
+		return pool;
+	}
+	list_add(&g->node, &cc_groups);
+	atomic_inc(&pcache_cleancache.pools);
+	atomic_inc(&cc_nr_groups);
+	pr_info("shared pool %d for read-only copies of %pU\n", g->pool,
+		&g->uuid);
+	/* The group holds the pool's first reference, each member one more. */
+join:
+	pool = tmem_new_pool(tmem_zs_backend(pcache_cleancache.zs),
+			     TMEM_POOL_SHARED, &g->pool_uuid);
+	if (pool < 0)
+		goto out_free;
+	g->members++;
+	fs->group = g;
+	WRITE_ONCE(fs->shared, true);
+	atomic_inc(&cc_nr_shared);
+	pr_info("%s joins shared pool %d (%d members)\n", sb->s_id, pool,
+		g->members);
+	return pool;
+out_free:
+	if (!g->members) {
+		list_del(&g->node);
+		tmem_destroy_pool(g->pool);
+		atomic_dec(&pcache_cleancache.pools);
+		atomic_dec(&cc_nr_groups);
+		kfree(g);
+	}
+	return pool;
+}
+
+/*
+ * @fs leaves its shared pool; cc_mutex held, and no hook uses the pool for
+ * @fs any more (cc_srcu synchronized since @fs stopped using it).
+ */
+static void cc_group_leave(struct cc_fs *fs)
+{
+	struct cc_group *g = fs->group;
+
+	fs->group = NULL;
+	WRITE_ONCE(fs->shared, false);
+	atomic_dec(&cc_nr_shared);
+	tmem_destroy_pool(g->pool);	/* the member's reference */
+	if (--g->members)
+		return;
+	list_del(&g->node);
+	tmem_destroy_pool(g->pool);	/* the group's: frees the pages */
+	atomic_dec(&pcache_cleancache.pools);
+	atomic_dec(&cc_nr_groups);
+	kfree(g);
+}
+
+static int cc_private_pool(void)
+{
+	int pool = tmem_new_pool(tmem_zs_backend(pcache_cleancache.zs), 0,
+				 NULL);
+
+	if (pool >= 0)
+		atomic_inc(&pcache_cleancache.pools);
+	return pool;
+}
+
 /* Give @sb a pool; cc_mutex held. */
 static void cc_fs_add(struct super_block *sb, void *unused)
 {
@@ -246,19 +457,25 @@ static void cc_fs_add(struct super_block *sb, void *unused)
 	fs = kzalloc(sizeof(*fs), GFP_KERNEL);
 	if (!fs)
 		goto fail;
-	pool = tmem_new_pool(tmem_zs_backend(pcache_cleancache.zs), 0, NULL);
+	fs->sb = sb;
+	pool = cc_group_join(fs);
+	if (pool == -ENODEV)
+		pool = cc_private_pool();
 	if (pool < 0) {
 		kfree(fs);
 		goto fail;
 	}
-	fs->sb = sb;
 	fs->pool = pool;
 	if (xa_err(xa_store(&cc_fss, sb->s_dev, fs, GFP_KERNEL))) {
-		tmem_destroy_pool(pool);
+		if (fs->group) {
+			cc_group_leave(fs);
+		} else {
+			tmem_destroy_pool(pool);
+			atomic_dec(&pcache_cleancache.pools);
+		}
 		kfree(fs);
 		goto fail;
 	}
-	atomic_inc(&pcache_cleancache.pools);
 	pr_debug("pool %d for %s (%s)\n", pool, sb->s_id, sb->s_type->name);
 	return;
 fail:
@@ -274,9 +491,45 @@ static void cc_fs_del(unsigned long dev)
 	if (!fs)
 		return;
 	synchronize_srcu(&cc_srcu);	/* no hook uses the pool any more */
-	tmem_destroy_pool(fs->pool);
-	atomic_dec(&pcache_cleancache.pools);
+	if (fs->group) {
+		cc_group_leave(fs);
+	} else if (fs->pool >= 0) {
+		tmem_destroy_pool(fs->pool);
+		atomic_dec(&pcache_cleancache.pools);
+	}
 	kfree(fs);
+}
+
+/*
+ * Members seen writable (cc_leave()) leave their shared pools and get a
+ * private one each.
+ */
+static void cc_leave_workfn(struct work_struct *work)
+{
+	unsigned long dev;
+	struct cc_fs *fs;
+	bool synced = false;
+	int pool;
+
+	mutex_lock(&cc_mutex);
+	xa_for_each(&cc_fss, dev, fs) {
+		if (!test_bit(0, &fs->leaving) || !fs->group)
+			continue;
+		if (!synced) {
+			/* Hooks that still use the shared pool for it end. */
+			synchronize_srcu(&cc_srcu);
+			synced = true;
+		}
+		cc_group_leave(fs);
+		pr_info("%s was made writable: it left its shared pool\n",
+			fs->sb->s_id);
+		pool = cc_private_pool();
+		if (pool < 0)
+			pr_warn("%s: no private pool: out of memory, it is not cached\n",
+				fs->sb->s_id);
+		WRITE_ONCE(fs->pool, pool < 0 ? -1 : pool);
+	}
+	mutex_unlock(&cc_mutex);
 }
 
 void pcache_cc_sb_event(struct super_block *sb, enum pcache_site site)
@@ -338,9 +591,42 @@ int pcache_cc_set_enabled(bool on)
 		pcache_feature_ops(PCACHE_FEAT_CLEANCACHE, false);
 	}
 	mutex_unlock(&cc_mutex);
+	if (!on)
+		flush_work(&cc_leave_work);	/* it finds no pool */
 	tmem_zs_drain(f->zs);
 	pr_info("%s\n", on ? "enabled" : "disabled, every pool dropped");
 	return 0;
+}
+
+bool pcache_cc_shared(void)
+{
+	return READ_ONCE(cc_shared);
+}
+
+/* Shared pools on or off; under pcache_config_mutex.  Pools are rebuilt. */
+void pcache_cc_set_shared(bool on)
+{
+	bool enabled = pcache_cleancache.enabled;
+
+	if (on == cc_shared)
+		return;
+	if (enabled)
+		pcache_cc_set_enabled(false);
+	mutex_lock(&cc_mutex);
+	WRITE_ONCE(cc_shared, on);
+	mutex_unlock(&cc_mutex);
+	if (enabled)
+		pcache_cc_set_enabled(true);
+}
+
+long pcache_cc_shared_pools(void)
+{
+	return atomic_read(&cc_nr_groups);
+}
+
+long pcache_cc_shared_members(void)
+{
+	return atomic_read(&cc_nr_shared);
 }
 
 ssize_t pcache_cc_filesystems_show(char *buf)

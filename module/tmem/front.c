@@ -12,6 +12,8 @@
  *				below compress_threshold_percent
  *   compress_threshold_percent	1..100 of a page
  *   filesystems		(ephemeral) filesystem types with a pool
+ *   shared			(ephemeral) 0 or 1: read-only copies of one
+ *				filesystem share a pool (cleancache.c)
  *   writeback			(persistent) 0 or 1: when full, write the
  *				oldest pages back to swap
  *   stats/			one counter per file
@@ -173,6 +175,22 @@ static int filesystems_store(struct pcache_tmem_front *f, const char *buf)
 }
 FRONT_ATTR(filesystems);
 
+static ssize_t shared_show(struct pcache_tmem_front *f, char *buf)
+{
+	return sysfs_emit(buf, "%d\n", pcache_cc_shared());
+}
+
+static int shared_store(struct pcache_tmem_front *f, const char *buf)
+{
+	bool on;
+
+	if (pcache_sysfs_parse_bool(buf, &on))
+		return -EINVAL;
+	pcache_cc_set_shared(on);
+	return 0;
+}
+FRONT_ATTR(shared);
+
 static ssize_t writeback_show(struct pcache_tmem_front *f, char *buf)
 {
 	return sysfs_emit(buf, "%d\n", READ_ONCE(pcache_fs_writeback));
@@ -196,6 +214,7 @@ static struct attribute *ephemeral_attrs[] = {
 	&front_attr_incompressible.attr,
 	&front_attr_compress_threshold_percent.attr,
 	&front_attr_filesystems.attr,
+	&front_attr_shared.attr,
 	NULL,
 };
 ATTRIBUTE_GROUPS(ephemeral);
@@ -316,6 +335,16 @@ static long get_pools(struct pcache_tmem_front *f)
 	return atomic_read(&f->pools);
 }
 
+static long get_shared_pools(struct pcache_tmem_front *f)
+{
+	return pcache_cc_shared_pools();
+}
+
+static long get_shared_members(struct pcache_tmem_front *f)
+{
+	return pcache_cc_shared_members();
+}
+
 #define STAT(_name, _stat) \
 static struct stat_attr stat_attr_##_name = { \
 	.attr = { .name = __stringify(_name), .mode = 0444 }, .stat = _stat }
@@ -344,6 +373,10 @@ STAT(evicted, PCACHE_TMEM_EVICTED);
 STAT(written_back_pages, PCACHE_TMEM_WRITTEN_BACK);
 STAT(pool_limit_hit, PCACHE_TMEM_POOL_LIMIT_HIT);
 STAT_FN(pools, get_pools);
+STAT(shared_left, PCACHE_TMEM_SHARED_LEFT);
+STAT(shared_mismatch, PCACHE_TMEM_SHARED_MISMATCH);
+STAT_FN(shared_pools, get_shared_pools);
+STAT_FN(shared_members, get_shared_members);
 
 static struct attribute *stats_attrs[] = {
 	&stat_attr_puts.attr,
@@ -366,9 +399,30 @@ static struct attribute *stats_attrs[] = {
 	&stat_attr_written_back_pages.attr,
 	&stat_attr_pool_limit_hit.attr,
 	&stat_attr_pools.attr,
+	&stat_attr_shared_pools.attr,
+	&stat_attr_shared_members.attr,
+	&stat_attr_shared_left.attr,
+	&stat_attr_shared_mismatch.attr,
 	NULL,
 };
-ATTRIBUTE_GROUPS(stats);
+
+/* The shared_* counters are cleancache's only. */
+static umode_t stats_visible(struct kobject *kobj, struct attribute *attr,
+			     int n)
+{
+	struct pcache_tmem_front *f =
+		container_of(kobj, struct pcache_tmem_front, stats_kobj);
+
+	if (f->persistent && !strncmp(attr->name, "shared_", 7))
+		return 0;
+	return attr->mode;
+}
+
+static const struct attribute_group stats_group = {
+	.attrs		= stats_attrs,
+	.is_visible	= stats_visible,
+};
+__ATTRIBUTE_GROUPS(stats);
 
 static ssize_t stat_attr_show(struct kobject *kobj, struct attribute *attr,
 			      char *buf)

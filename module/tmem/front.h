@@ -30,6 +30,8 @@ enum pcache_tmem_stat {
 	PCACHE_TMEM_EVICTED,
 	PCACHE_TMEM_WRITTEN_BACK,
 	PCACHE_TMEM_POOL_LIMIT_HIT,
+	PCACHE_TMEM_SHARED_LEFT,	/* ephemeral: members made writable */
+	PCACHE_TMEM_SHARED_MISMATCH,	/* ephemeral: same uuid, other data */
 	PCACHE_TMEM_NR_STATS
 };
 
@@ -92,6 +94,10 @@ void pcache_cc_sb_event(struct super_block *sb, enum pcache_site site);
 int pcache_cc_set_enabled(bool on);
 ssize_t pcache_cc_filesystems_show(char *buf);
 int pcache_cc_set_filesystems(const char *buf);
+bool pcache_cc_shared(void);
+void pcache_cc_set_shared(bool on);
+long pcache_cc_shared_pools(void);
+long pcache_cc_shared_members(void);
 int pcache_cc_init(void);
 void pcache_cc_exit(void);
 
