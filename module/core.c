@@ -22,6 +22,7 @@
 #include <linux/swapops.h>
 
 #include "pcache.h"
+#include "repl/repl.h"
 #include "tmem/front.h"
 
 #define CREATE_TRACE_POINTS
@@ -109,6 +110,7 @@ static void pcache_op_read_batch(struct address_space *mapping,
 	for (i = 0; i < folio_batch_count(fbatch); i++)
 		trace_pcache_read(PCACHE_SITE_READ_BATCH, mapping,
 				  fbatch->folios[i]);
+	pcache_repl_read_batch(mapping, fbatch);
 }
 
 static struct folio *pcache_op_read_folio(struct address_space *mapping,
@@ -116,15 +118,17 @@ static struct folio *pcache_op_read_folio(struct address_space *mapping,
 					  enum pcache_site site)
 {
 	trace_pcache_read(site, mapping, folio);
-	return folio;
+	return pcache_repl_read_folio(mapping, folio);
 }
 
 static bool pcache_op_write_folio(struct address_space *mapping,
 				  struct folio *folio, enum pcache_site site)
 {
 	trace_pcache_write(site, mapping, folio);
-	if (site == PCACHE_SITE_WRITE_BEGIN || site == PCACHE_SITE_MKWRITE)
+	if (site == PCACHE_SITE_WRITE_BEGIN || site == PCACHE_SITE_MKWRITE) {
+		pcache_repl_write_folio(mapping, folio);
 		pcache_cc_write_folio(mapping, folio);
+	}
 	return false;
 }
 
@@ -141,6 +145,7 @@ static void pcache_op_invalidate(struct address_space *mapping,
 				 enum pcache_site site)
 {
 	trace_pcache_invalidate(site, mapping, start, end);
+	pcache_repl_invalidate(mapping, start, end, site);
 	pcache_cc_invalidate(mapping, start, end, site);
 }
 
@@ -243,12 +248,15 @@ static void pcache_ops_update(void)
 	unsigned long t = pcache_trace_on;
 	bool cc = pcache_feat_on & BIT(PCACHE_FEAT_CLEANCACHE);
 	bool fs = pcache_feat_on & BIT(PCACHE_FEAT_FRONTSWAP);
+	bool repl = pcache_feat_on & BIT(PCACHE_FEAT_REPLICATION);
 	bool swap = (t & BIT(PCACHE_TRACE_SWAP)) || fs;
 
 	lockdep_assert_held(&pcache_ops_lock);
-	PCACHE_SET_OP(read_batch, t & BIT(PCACHE_TRACE_READ), pcache_op_read_batch);
-	PCACHE_SET_OP(read_folio, t & BIT(PCACHE_TRACE_READ), pcache_op_read_folio);
-	PCACHE_SET_OP(write_folio, (t & BIT(PCACHE_TRACE_WRITE)) || cc,
+	PCACHE_SET_OP(read_batch, (t & BIT(PCACHE_TRACE_READ)) || repl,
+		      pcache_op_read_batch);
+	PCACHE_SET_OP(read_folio, (t & BIT(PCACHE_TRACE_READ)) || repl,
+		      pcache_op_read_folio);
+	PCACHE_SET_OP(write_folio, (t & BIT(PCACHE_TRACE_WRITE)) || cc || repl,
 		      pcache_op_write_folio);
 	PCACHE_SET_OP(remove_folio, (t & BIT(PCACHE_TRACE_REMOVE)) || cc,
 		      pcache_op_remove_folio);
@@ -256,7 +264,8 @@ static void pcache_ops_update(void)
 		      pcache_op_fill_folio);
 	PCACHE_SET_OP(writeback, t & BIT(PCACHE_TRACE_WRITEBACK),
 		      pcache_op_writeback);
-	PCACHE_SET_OP(invalidate, (t & BIT(PCACHE_TRACE_INVALIDATE)) || cc,
+	PCACHE_SET_OP(invalidate,
+		      (t & BIT(PCACHE_TRACE_INVALIDATE)) || cc || repl,
 		      pcache_op_invalidate);
 	PCACHE_SET_OP(fdatawait, t & BIT(PCACHE_TRACE_INVALIDATE),
 		      pcache_op_fdatawait);
@@ -328,9 +337,9 @@ int pcache_set_hooks_enabled(bool on)
 	int ret;
 
 	mutex_lock(&pcache_config_mutex);
-	if (!on && pcache_tmem_any_enabled()) {
+	if (!on && (pcache_tmem_any_enabled() || pcache_repl_enabled())) {
 		mutex_unlock(&pcache_config_mutex);
-		pr_info("hooks_enabled: a tmem front is enabled: disable it first\n");
+		pr_info("hooks_enabled: a feature (tmem, replication) is enabled: disable it first\n");
 		return -EBUSY;
 	}
 	ret = pcache_enable_hooks(&pcache_core_ops, classes);
@@ -366,6 +375,12 @@ static int __init pcache_init(void)
 		pcache_sysfs_exit();
 		goto unregister;
 	}
+	ret = pcache_repl_init(pcache_sysfs_feature_dir("replication"));
+	if (ret) {
+		pcache_tmem_exit();
+		pcache_sysfs_exit();
+		goto unregister;
+	}
 	pr_info("version %s loaded, hooks %s\n", PCACHE_VERSION,
 		pcache_hooks_on ? "enabled" : "disabled");
 	return 0;
@@ -379,6 +394,7 @@ unregister:
 static void __exit pcache_exit(void)
 {
 	/* The features first, while their hooks still run (see pcache.h). */
+	pcache_repl_exit();
 	pcache_tmem_exit();
 	pcache_sysfs_exit();
 	pcache_unregister_hooks(&pcache_core_ops);

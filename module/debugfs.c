@@ -49,6 +49,12 @@ void pcache_debugfs_init(void)
 					   &site_count_fops);
 }
 
+/* The root, for the features' own files. */
+struct dentry *pcache_debugfs_dir(void)
+{
+	return pcache_debugfs_root;
+}
+
 void pcache_debugfs_exit(void)
 {
 	debugfs_remove_recursive(pcache_debugfs_root);

@@ -19,6 +19,10 @@
  *   pcache_config_mutex		core: knobs, hook class switching
  *     pcache_hook_mutex		kernel: mm/pcache_hooks.c
  *       cpus_read_lock, jump_label_mutex	static key switching
+ *     repl_mutex		replication: removing maps (evict, disable)
+ *     map->collapse		replication: one collapse of a mapping
+ *       (taken with the master's folio lock held, above i_mmap_rwsem
+ *        and the replicas' folio locks; see repl/repl.c)
  *     cc_mutex, fs_mutex		tmem fronts: pool creation/teardown
  *       (synchronize_srcu of cc_srcu / fs_srcu: hooks never take these
  *        mutexes inside those SRCU sections)
@@ -39,7 +43,8 @@
  * zsmalloc's own locks are taken only in process context with interrupts
  * on and no lock of ours held (never under i_pages: see tmem/zs.c).
  *
- * Unload order: the features first, while their hooks still run (tmem:
+ * Unload order: the features first, while their hooks still run
+ * (replication collapses every replica, unmapping it first; tmem:
  * cleancache drops its pools, frontswap writes every stored page back to
  * swap, then both backends are freed once empty), then sysfs (no knob can
  * switch hooks back on), then pcache_unregister_hooks() switches every
@@ -49,6 +54,7 @@
 #ifndef _PCACHE_H
 #define _PCACHE_H
 
+#include <linux/debugfs.h>
 #include <linux/kobject.h>
 #include <linux/mutex.h>
 #include <linux/pcache_hooks.h>
@@ -95,8 +101,22 @@ void pcache_sysfs_exit(void);
 int pcache_sysfs_parse_bool(const char *buf, bool *val);
 struct kobject *pcache_sysfs_feature_dir(const char *name);
 
+/* core.c: which ops the features need installed. */
+enum pcache_feature {
+	PCACHE_FEAT_CLEANCACHE,
+	PCACHE_FEAT_FRONTSWAP,
+	PCACHE_FEAT_REPLICATION,
+	PCACHE_NR_FEATURES
+};
+
+void pcache_feature_ops(enum pcache_feature feat, bool on);
+
+/* repl/repl.c: a collapse reason's name, for the tracepoint. */
+const char *pcache_repl_reason_name(int reason);
+
 /* debugfs: /sys/kernel/debug/pcache/. */
 void pcache_debugfs_init(void);
 void pcache_debugfs_exit(void);
+struct dentry *pcache_debugfs_dir(void);
 
 #endif /* _PCACHE_H */

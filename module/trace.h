@@ -212,6 +212,60 @@ TRACE_EVENT(pcache_tmem_flush,
 		  __entry->nr)
 );
 
+/*
+ * Replication: a replica of page @index of inode @ino (device @dev) made
+ * on node @nid from its master on @master_nid, and replicas dropped
+ * (@nr of them, for @reason, enum repl_reason in repl/repl.c).
+ */
+TRACE_EVENT(pcache_repl_create,
+	TP_PROTO(unsigned int dev, unsigned long ino, unsigned long index,
+		 int nid, int master_nid),
+	TP_ARGS(dev, ino, index, nid, master_nid),
+	TP_STRUCT__entry(
+		__field(unsigned int, dev)
+		__field(unsigned long, ino)
+		__field(unsigned long, index)
+		__field(int, nid)
+		__field(int, master_nid)
+	),
+	TP_fast_assign(
+		__entry->dev = dev;
+		__entry->ino = ino;
+		__entry->index = index;
+		__entry->nid = nid;
+		__entry->master_nid = master_nid;
+	),
+	TP_printk("dev=%u:%u ino=%lu index=%lu node=%d master_node=%d",
+		  MAJOR(__entry->dev), MINOR(__entry->dev), __entry->ino,
+		  __entry->index, __entry->nid, __entry->master_nid)
+);
+
+TRACE_EVENT(pcache_repl_collapse,
+	TP_PROTO(unsigned int dev, unsigned long ino, unsigned long index,
+		 int nr, int mapped, int reason),
+	TP_ARGS(dev, ino, index, nr, mapped, reason),
+	TP_STRUCT__entry(
+		__field(unsigned int, dev)
+		__field(unsigned long, ino)
+		__field(unsigned long, index)
+		__field(int, nr)
+		__field(int, mapped)
+		__field(int, reason)
+	),
+	TP_fast_assign(
+		__entry->dev = dev;
+		__entry->ino = ino;
+		__entry->index = index;
+		__entry->nr = nr;
+		__entry->mapped = mapped;
+		__entry->reason = reason;
+	),
+	TP_printk("dev=%u:%u ino=%lu index=%lu nr=%d mapped=%d reason=%s",
+		  MAJOR(__entry->dev), MINOR(__entry->dev), __entry->ino,
+		  __entry->index, __entry->nr, __entry->mapped,
+		  pcache_repl_reason_name(__entry->reason))
+);
+
 #endif /* _PCACHE_TRACE_H */
 
 #undef TRACE_INCLUDE_PATH

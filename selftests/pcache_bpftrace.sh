@@ -89,5 +89,36 @@ if fs_setup && cg_setup 8M; then
 else
 	t_fail "test disk and cgroup for pcache-tmem.bt"
 fi
+
+# tools/bpftrace/pcache-repl.bt: a file written on node 0 and read on
+# node 1 is replicated there; a write on node 0 collapses the replicas.
+R=$SYSFS/replication
+if [ -d "$R" ] && [ -d /sys/devices/system/node/node1 ] && fs_setup; then
+	echo 1 > $R/min_remote_reads
+	echo 0 > $R/write_quiet_ms
+	echo 1 > $R/enabled
+	out3=/tmp/pcache-bt-repl.out
+	timeout -s INT 60 bpftrace "$TOP/tools/bpftrace/pcache-repl.bt" > "$out3" 2>&1 &
+	bt3=$!
+	for i in $(seq 60); do grep -q Attaching "$out3" && break; sleep 1; done
+	mkdir -p "$MNT/bt"
+	n0=$(cut -d, -f1 /sys/devices/system/node/node0/cpulist | cut -d- -f1)
+	n1=$(cut -d, -f1 /sys/devices/system/node/node1/cpulist | cut -d- -f1)
+	taskset -c "$n0" "$WL" write "$MNT/bt/r" 1024 5 &&
+		taskset -c "$n1" "$WL" verify "$MNT/bt/r" 1024 5 &&
+		taskset -c "$n0" "$WL" write-at "$MNT/bt/r" 0 65536 6
+	kill -INT $bt3 2> /dev/null
+	wait $bt3
+	sed 's/^/# /' "$out3"
+	t_check "pcache-repl.bt counted replicas made on node 1 of masters on node 0" \
+		grep -qE '^@created\[1, 0\]: [1-9]' "$out3"
+	t_check "pcache-repl.bt counted replicas collapsed by a write" \
+		grep -qE '^@collapsed\[0, 0\]: [1-9]' "$out3"
+	echo 0 > $R/enabled
+	rm -rf "$MNT/bt"
+	fs_umount
+else
+	t_fail "replication, two nodes and the test disk for pcache-repl.bt"
+fi
 pcache_unload
 t_done

@@ -14,6 +14,7 @@
 #include <linux/mutex.h>
 #include <linux/pcache_hooks.h>
 
+#include "../pcache.h"
 #include "tmem.h"
 #include "zs.h"
 
@@ -111,13 +112,5 @@ extern bool pcache_fs_writeback;
 int pcache_fs_init(void);
 void pcache_fs_exit(void);
 
-/* core.c: which ops the features need installed. */
-enum pcache_feature {
-	PCACHE_FEAT_CLEANCACHE,
-	PCACHE_FEAT_FRONTSWAP,
-	PCACHE_NR_FEATURES
-};
-
-void pcache_feature_ops(enum pcache_feature feat, bool on);
 
 #endif /* _PCACHE_TMEM_FRONT_H */
