@@ -52,9 +52,9 @@ initramfs: $(INITRD)
 $(INITRD): tools/guest/init tools/mkinitramfs.sh | deps
 	tools/mkinitramfs.sh $@
 
-selftests: $(WORKLOAD)
+selftests: $(WORKLOAD) $(B)/selftests/pcache_repl
 
-$(WORKLOAD): selftests/pcache_workload.c | deps
+$(WORKLOAD) $(B)/selftests/pcache_repl: selftests/pcache_workload.c selftests/pcache_repl.c | deps
 	$(MAKE) -C selftests OUT=$(B)/selftests
 
 $(BENCHBIN): tools/bench/pcache_bench.c | deps

@@ -22,6 +22,7 @@ tests=("$@")
 	pcache_tmem_cleancache
 	pcache_tmem_shared
 	pcache_tmem_frontswap
+	pcache_repl
 )
 results=/tmp/out/results.tap
 : > "$results"
