@@ -22,7 +22,23 @@
 #  - re-read: a file set of REREAD_MIB (2x REREAD_CG) read REREAD_ROUNDS
 #    times in the cgroup after one warm-up round, pcache not loaded vs
 #    pcache cleancache (tmem/ephemeral) on: MiB/s and sectors read.
-# BENCH_ONLY takes "read fault files swap reread".
+#
+# Then the replication rows (issue 4), off vs on in one boot, each setup
+# run REPL_ROUNDS times alternating, medians reported.  Files are written
+# and first read on node 0, so their page cache is there:
+#  - shared read: a reader on each node reads the same REPL_MIB file
+#    REPL_PASSES times with read(2), then through a mapping: MiB/s (sum of
+#    both), share of mapped pages on the reader's node (move_pages), and
+#    replica memory at the end;
+#  - mixed: pwrite writers on node 0 and readers (read(2), mmap, forked,
+#    mremap-moved) on node 1 on a 1 MiB hot set for REPL_MIXED_S seconds
+#    (pcache_repl torture): operations per second and collapses per
+#    second;
+#  - exec: EXEC_N runs of a binary copied to the ext4 disk from each node
+#    at once: execs per second, share of its text served node-locally.
+# QEMU emulates the topology, not the latency: on real NUMA hardware the
+# same rows show the latency gain (see README).
+# BENCH_ONLY takes "read fault files swap reread repl".
 set -u
 . "$(dirname "$0")/../selftests/lib.sh" > /dev/null
 BENCH=$BUILD/bench/pcache_bench
@@ -277,5 +293,130 @@ fi
 
 if [ ${#tmem_md[@]} -gt 0 ]; then
 	{ echo; printf '%s\n' "${tmem_md[@]}"; } | tee -a /tmp/out/bench.md
+fi
+# ---- replication ------------------------------------------------------
+REPL_ROUNDS=${REPL_ROUNDS:-3}
+REPL_MIB=${REPL_MIB:-16}
+REPL_PASSES=${REPL_PASSES:-4}
+REPL_MIXED_S=${REPL_MIXED_S:-10}
+EXEC_N=${EXEC_N:-100}
+RB=$BUILD/selftests/pcache_repl
+RS=$SYSFS/replication
+repl_md=()
+cpu_of() { cut -d, -f1 "/sys/devices/system/node/node$1/cpulist" | cut -d- -f1; }
+rstat() { cat "$RS/stats/$1" 2>/dev/null || echo 0; }
+
+# repl_on MODE: load pcache, and switch replication on for "on".
+repl_on() {
+	# shellcheck disable=SC2086 # PCACHE_BENCH_PARAMS is a list of words
+	pcache_load ${PCACHE_BENCH_PARAMS:-} || exit 1
+	if [ "$1" = on ]; then
+		echo 2 > "$RS/min_remote_reads"
+		echo 1000 > "$RS/write_quiet_ms"
+		echo 1 > "$RS/enabled" || exit 1
+	fi
+}
+repl_off() { [ ! -e "$RS/enabled" ] || echo 0 > "$RS/enabled"; pcache_unload; }
+
+# shared_run MODE: prints "MiB/s local_share replica_KiB".
+shared_run() {
+	local f=$MNT/bench-repl/shared pages=$((REPL_MIB * 256)) o0 o1 rate loc kib
+	repl_on "$1"
+	o0=$MNT/bench-repl/out0 o1=$MNT/bench-repl/out1
+	"$RB" locality "$f" $pages 0 "$REPL_PASSES" > "$o0" &
+	"$RB" locality "$f" $pages 1 "$REPL_PASSES" > "$o1"
+	wait
+	kib=$(($(rstat nr_replica_pages) * 4))
+	rate=$(cat "$o0" "$o1" | awk '$1 == "read_mibs" || $1 == "mmap_mibs" { s += $2 } END { print s + 0 }')
+	loc=$(cat "$o0" "$o1" | awk -v p=$pages '$1 == "mapped" { n += $4 } END { printf "%.3f\n", n / (2 * p) }')
+	rm -f "$o0" "$o1"
+	repl_off
+	echo "$rate $loc $kib"
+}
+
+# mixed_run MODE: prints "ops/s collapses/s".
+mixed_run() {
+	local f=$MNT/bench-repl/hot c0 out ops
+	repl_on "$1"
+	c0=$(rstat collapsed)
+	out=$("$RB" torture "$f" 256 "$REPL_MIXED_S" 0 1 write 2>&1)
+	ops=$(echo "$out" | awk -v s="$REPL_MIXED_S" '$1 == "writes" { printf "%.0f\n", ($2 + $4) / s }')
+	echo "$out" | grep -q "violations 0" || ops=-
+	c0=$(awk -v a="$(rstat collapsed)" -v b="$c0" -v s="$REPL_MIXED_S" 'BEGIN { printf "%.1f\n", (a - b) / s }')
+	repl_off
+	# Last: the caller reads this line and goes on at once.
+	echo "${ops:--} $c0"
+}
+
+# exec_run MODE: prints "execs/s local_share".
+exec_run() {
+	local bin=$MNT/bench-repl/bin/ls l0 r0 t0 t1
+	repl_on "$1"
+	l0=$(rstat reads_local) r0=$(rstat reads_remote)
+	t0=$(date +%s.%N)
+	for n in 0 1; do
+		taskset -c "$(cpu_of $n)" sh -c "i=0; while [ \$i -lt $EXEC_N ]; do $bin / > /dev/null; i=\$((i + 1)); done" &
+	done
+	wait
+	t1=$(date +%s.%N)
+	l0=$(awk -v t0="$t0" -v t1="$t1" -v n=$((2 * EXEC_N)) -v l="$(($(rstat reads_local) - l0))" \
+		-v r="$(($(rstat reads_remote) - r0))" -v on="$1" \
+		'BEGIN { s = "-"; if (on == "on" && l + r > 0) s = sprintf("%.3f", l / (l + r)); printf "%.1f %s\n", n / (t1 - t0), s }')
+	repl_off
+	echo "$l0"
+}
+
+if want repl && [ -x "$RB" ] && [ -n "$(cat /sys/devices/system/node/node1/cpulist 2>/dev/null)" ]; then
+	mkdir -p "$MNT/bench-repl/bin"
+	cp /usr/bin/ls "$MNT/bench-repl/bin/ls"
+	PCACHE_REPL_NODE=0 "$RB" fill "$MNT/bench-repl/shared" $((REPL_MIB * 256)) 1
+	PCACHE_REPL_NODE=0 "$RB" fill "$MNT/bench-repl/hot" 256 1
+	drop_caches
+	PCACHE_REPL_NODE=0 "$RB" check "$MNT/bench-repl/shared" $((REPL_MIB * 256)) 1
+	PCACHE_REPL_NODE=0 "$RB" check "$MNT/bench-repl/hot" 256 1
+	taskset -c "$(cpu_of 0)" cat "$MNT/bench-repl/bin/ls" > /dev/null
+	declare -A srate=() sloc=() skib=() mops=() mcol=() erate=() eloc=()
+	for r in $(seq "$REPL_ROUNDS"); do
+		if [ $((r % 2)) = 1 ]; then order="off on"; else order="on off"; fi
+		for m in $order; do
+			read -r a b c < <(shared_run "$m")
+			srate[$m]+="$a " sloc[$m]+="$b " skib[$m]+="$c "
+			read -r a b < <(mixed_run "$m")
+			mops[$m]+="$a " mcol[$m]+="$b "
+			read -r a b < <(exec_run "$m")
+			erate[$m]+="$a " eloc[$m]+="$b "
+			echo "bench: repl $m: shared $(echo ${srate[$m]} | awk '{ print $NF }') MiB/s, mixed $(echo ${mops[$m]} | awk '{ print $NF }') ops/s, exec $a/s" >&2
+		done
+	done
+	# shellcheck disable=SC2086 # lists of numbers
+	{
+		v() { med ${1}; }
+		so=$(v "${srate[off]}"); sn=$(v "${srate[on]}")
+		lo=$(v "${sloc[off]}"); ln=$(v "${sloc[on]}")
+		ko=$(v "${skib[off]}"); kn=$(v "${skib[on]}")
+		mo=$(v "${mops[off]}"); mn=$(v "${mops[on]}")
+		co=$(v "${mcol[off]}"); cn=$(v "${mcol[on]}")
+		eo=$(v "${erate[off]}"); en=$(v "${erate[on]}")
+		eln=$(v "${eloc[on]}")
+	} 2>/dev/null
+	w1="shared read: $REPL_MIB MiB file cached on node 0, a reader on each node, $REPL_PASSES read(2) + $REPL_PASSES mmap passes"
+	w2="mixed: pwrite on node 0, 4 readers on node 1, 1 MiB hot set, $REPL_MIXED_S s"
+	w3="exec: $EXEC_N runs of ls from the ext4 disk on each node at once"
+	repl_md+=("Replication: off vs on ($(uname -r); medians of $REPL_ROUNDS runs of each, alternating; min_remote_reads 2, write_quiet_ms 1000)")
+	repl_md+=("")
+	repl_md+=("| workload | metric | replication off | replication on | on / off |")
+	repl_md+=("|---|---|---|---|---|")
+	repl_md+=("| $w1 | throughput, MiB/s (both readers) | $(fmt "$so" %.1f) | $(fmt "$sn" %.1f) | $(rel "$sn" "$so") |")
+	repl_md+=("| $w1 | mapped pages on the reader's node | $(fmt "$lo" %.3f) | $(fmt "$ln" %.3f) | |")
+	repl_md+=("| $w1 | replica memory, KiB | $(fmt "$ko") | $(fmt "$kn") | |")
+	repl_md+=("| $w2 | operations/s (reads + writes) | $(fmt "$mo") | $(fmt "$mn") | $(rel "$mn" "$mo") |")
+	repl_md+=("| $w2 | collapses/s | $(fmt "$co" %.1f) | $(fmt "$cn" %.1f) | |")
+	repl_md+=("| $w3 | execs/s | $(fmt "$eo" %.1f) | $(fmt "$en" %.1f) | $(rel "$en" "$eo") |")
+	repl_md+=("| $w3 | faults and reads served node-locally | - | $(fmt "$eln" %.3f) | |")
+	rm -rf "$MNT/bench-repl"
+fi
+
+if [ ${#repl_md[@]} -gt 0 ]; then
+	{ echo; printf '%s\n' "${repl_md[@]}"; } | tee -a /tmp/out/bench.md
 fi
 fs_umount
