@@ -355,7 +355,19 @@ hold_stop() {
 	return $rc
 }
 
+# node1_free: KiB free on node 1, with the pages in per-CPU free lists
+# (a freed page goes there first, and MemFree does not count it).
+node1_free() {
+	awk '$1 == "Node" { node = $2 + 0 } node == 1 && $1 == "count:" { pcp += $2 }
+	     END { print pcp * 4 }' /proc/zoneinfo | {
+		read -r pcp
+		awk -v p="$pcp" '/MemFree:/ { print $4 + p }' \
+			/sys/devices/system/node/node1/meminfo
+	}
+}
+free0=$(node1_free)
 t_check "a process on node 1 maps the file" hold_start
+free1=$(node1_free)
 on=$(mapped_on "$D/hold.log")
 t_check "  its mapped pages are replicas on node 1 ($on of $HP)" pct_ge "${on:-0}" $HP 99
 t_check "  nr_replica_pages > 0" rose nr_replica_pages 0
@@ -363,6 +375,10 @@ d0=$(rst collapse_disable)
 t_check "replication off while they are mapped" rset enabled 0
 t_check "  nr_replica_pages is 0 within 5 s" wait_no_replicas
 t_check "  collapse_disable rose" rose collapse_disable "$d0"
+free2=$(node1_free)
+t_diag "node 1 free: $free0 KiB before, $free1 with $HP replicas mapped, $free2 after off"
+t_check "  node 1 got the replicas' memory back (free $free2 KiB >= $free1 + $((HP * 4 * 3 / 4)))" \
+	test "$free2" -ge $((free1 + HP * 4 * 3 / 4))
 t_check "  the process reads every word right after (mapping and read(2))" hold_stop
 on=$(mapped_on_last "$D/hold.log")
 t_check "  its pages are node 0's masters again ($on of $HP on node 1)" pct_le "${on:-$HP}" $HP 5
