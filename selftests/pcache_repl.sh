@@ -186,6 +186,8 @@ t_check "min_remote_reads 1" rset min_remote_reads 1
 t_check "write_quiet_ms 0" rset write_quiet_ms 0
 t_check "enable replication" rset enabled 1
 if [ $have_tp = 1 ]; then
+	# An earlier test may have left tracing off.
+	echo 1 > "$TR/tracing_on"
 	echo 1 > "$TR/events/pcache/pcache_repl_create/enable"
 	echo > "$TR/trace"
 fi
@@ -317,7 +319,42 @@ if cg_setup $CG_MAX; then
 		test $((dshr + daf)) -gt 0
 	t_check "  the files are right on node 1 outside the cgroup" \
 		env PCACHE_REPL_NODE=1 "$RB" check "$D/m1" $MP 11
-	rm -f "$D"/m?
+
+	# Mapped replicas give way too: two processes in the cgroup map 32
+	# MiB; reclaim there (memory.reclaim) has the worker unmap and free
+	# the cold ones, and the processes fault the pages in again.
+	collapse_all
+	shr1=$(rst collapse_shrink)
+	# (cg_run's own bash, so that $! is the holder itself.)
+	bash -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$CG" \
+		"$RB" hold "$D/m1" $MP 1 120 11 > "$D/h1.log" 2>&1 &
+	h1=$!
+	bash -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$CG" \
+		"$RB" hold "$D/m2" $MP 1 120 12 > "$D/h2.log" 2>&1 &
+	h2=$!
+	for _ in $(seq 1200); do
+		grep -q '^ready' "$D/h1.log" && grep -q '^ready' "$D/h2.log" && break
+		kill -0 $h1 2>/dev/null && kill -0 $h2 2>/dev/null || break
+		sleep 0.1
+	done
+	n1=$(rst nr_replica_pages)
+	cg_evict
+	sleep 1
+	cg_evict
+	sleep 1
+	n2=$(rst nr_replica_pages)
+	kill -USR1 $h1 $h2 2>/dev/null
+	wait $h1; r1=$?
+	wait $h2; r2=$?
+	dshr=$(($(rst collapse_shrink) - shr1))
+	t_diag "two holders: $n1 replicas mapped, $n2 after reclaim, collapse_shrink +$dshr"
+	t_check "two processes mapping 32 MiB in the cgroup read every word right after reclaim" \
+		test "$r1" = 0 -a "$r2" = 0
+	t_check "  reclaim unmapped and freed mapped replicas (collapse_shrink +$dshr, $n1 -> $n2)" \
+		test "$dshr" -gt 0 -a "$n2" -lt "$n1"
+	oom=$(awk '$1 == "oom_kill" { print $2 }' "$CG/memory.events")
+	t_check "  no OOM kill in the cgroup (oom_kill ${oom:-?})" test "${oom:-1}" = 0
+	rm -f "$D"/m? "$D"/h?.log
 	cg_teardown
 else
 	t_skip "no memory cgroup"

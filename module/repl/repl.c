@@ -37,9 +37,10 @@
  * under max_percent of its memory.  A replica is allocated on the reader's
  * node, GFP_NOWAIT and __GFP_ACCOUNT: it is charged to the reader's memory
  * cgroup, and a failed allocation or charge falls back to the master
- * (counted).  The shrinker, per node and memory cgroup, frees unmapped
- * replicas, coldest first (second chance: a replica read since the last
- * scan is passed over once), so memory.max reclaim frees replicas too.
+ * (counted).  The shrinker, per node and memory cgroup, frees replicas
+ * coldest first (second chance: a replica read since the last scan is
+ * passed over once), so memory.max reclaim frees replicas too; mapped
+ * ones go to a worker, as unmapping them sleeps.
  *
  * Coherence.  Every collapse bumps the page's generation under the map's
  * lock and marks its replicas dead; a replica is installed only if the
@@ -154,6 +155,7 @@ struct repl_copy {
 	struct repl_page *rp;
 	struct list_head lru;		/* repl_lru: node, memory cgroup */
 	struct list_head victim;	/* a collapse's list */
+	struct list_head zap;		/* repl_zapq: the shrinker's, mapped */
 	unsigned long born;		/* jiffies */
 	int nid;
 	bool referenced;		/* read since the shrinker looked */
@@ -213,6 +215,14 @@ static struct shrinker *repl_shrinker;
  */
 static struct list_lru repl_lru;
 static struct kmem_cache *repl_copy_cache;
+/*
+ * Cold mapped replicas the shrinker took off repl_lru: unmapping sleeps,
+ * so repl_zap_work collapses them.
+ */
+static LIST_HEAD(repl_zapq);
+static DEFINE_SPINLOCK(repl_zapq_lock);
+static void repl_zap_workfn(struct work_struct *work);
+static DECLARE_WORK(repl_zap_work, repl_zap_workfn);
 static struct kobject *repl_kobj, *repl_stats_kobj;
 static struct dentry *repl_debugfs;
 
@@ -448,6 +458,7 @@ static struct folio *repl_create(struct address_space *mapping,
 	c->referenced = true;
 	c->dead = false;
 	INIT_LIST_HEAD(&c->lru);
+	INIT_LIST_HEAD(&c->zap);
 
 	xa_lock(&m->pages);
 	if (rp->gen != gen || rcu_access_pointer(rp->copy[nid]) ||
@@ -629,6 +640,9 @@ static void repl_collapse(struct repl_map *m, pgoff_t first, pgoff_t last,
 		rp = c->rp;
 		RCU_INIT_POINTER(rp->copy[c->nid], NULL);
 		list_lru_del_obj(&repl_lru, &c->lru);
+		spin_lock(&repl_zapq_lock);
+		list_del_init(&c->zap);
+		spin_unlock(&repl_zapq_lock);
 		atomic_long_dec(&repl_nodes[c->nid].pages);
 		atomic_long_dec(&repl_total);
 		if (!--rp->nr) {
@@ -771,6 +785,7 @@ static unsigned long repl_shrink_count(struct shrinker *s,
 struct repl_shrink {
 	struct folio_batch masters;
 	struct list_head victims;
+	unsigned long queued;
 };
 
 /* Under the list's lock: take @item's replica out if it may go. */
@@ -789,8 +804,17 @@ static enum lru_status repl_isolate(struct list_head *item,
 	}
 	if (!folio_batch_space(&rs->masters))
 		return LRU_STOP;
-	if (folio_mapped(c->folio) || READ_ONCE(c->dead))
+	if (READ_ONCE(c->dead))
 		return LRU_ROTATE;
+	if (folio_mapped(c->folio)) {
+		/* Cold but mapped: the worker unmaps and collapses it. */
+		list_lru_isolate(list, item);
+		spin_lock(&repl_zapq_lock);
+		list_add_tail(&c->zap, &repl_zapq);
+		spin_unlock(&repl_zapq_lock);
+		rs->queued++;
+		return LRU_REMOVED;
+	}
 	if (!spin_trylock(&m->pages.xa_lock))
 		return LRU_SKIP;
 	if (!folio_trylock(c->folio)) {
@@ -828,6 +852,7 @@ static unsigned long repl_shrink_scan(struct shrinker *s,
 
 	folio_batch_init(&rs.masters);
 	INIT_LIST_HEAD(&rs.victims);
+	rs.queued = 0;
 	idx = srcu_read_lock(&repl_srcu);
 	freed = list_lru_shrink_walk(&repl_lru, sc, repl_isolate, &rs);
 	srcu_read_unlock(&repl_srcu, idx);
@@ -837,11 +862,44 @@ static unsigned long repl_shrink_scan(struct shrinker *s,
 		folio_put(c->folio);
 		call_srcu(&repl_srcu, &c->rcu, repl_copy_free);
 	}
-	if (freed) {
-		repl_count(REPL_COLLAPSED, freed);
-		repl_count(REPL_COLLAPSE_FIRST + REPL_SHRINK, freed);
+	if (rs.queued)
+		queue_work(system_unbound_wq, &repl_zap_work);
+	if (freed > rs.queued) {
+		repl_count(REPL_COLLAPSED, freed - rs.queued);
+		repl_count(REPL_COLLAPSE_FIRST + REPL_SHRINK, freed - rs.queued);
 	}
 	return freed;
+}
+
+/*
+ * Collapse the pages of the cold mapped replicas the shrinker queued.
+ * repl_srcu keeps a popped replica's page and map allocated, whatever
+ * collapse frees them meanwhile (that one took it off the queue, and this
+ * collapse then finds nothing).
+ */
+static void repl_zap_workfn(struct work_struct *work)
+{
+	struct repl_copy *c;
+	struct repl_map *m;
+	pgoff_t index;
+	int idx;
+
+	idx = srcu_read_lock(&repl_srcu);
+	for (;;) {
+		spin_lock(&repl_zapq_lock);
+		c = list_first_entry_or_null(&repl_zapq, struct repl_copy, zap);
+		if (c) {
+			list_del_init(&c->zap);
+			m = c->rp->map;
+			index = c->rp->index;
+		}
+		spin_unlock(&repl_zapq_lock);
+		if (!c)
+			break;
+		repl_collapse(m, index, index, REPL_SHRINK, false);
+		cond_resched();
+	}
+	srcu_read_unlock(&repl_srcu, idx);
 }
 
 /* Under pcache_config_mutex. */
@@ -855,6 +913,7 @@ static int repl_set_enabled(bool on)
 	} else {
 		WRITE_ONCE(repl_enabled, false);
 		synchronize_srcu(&repl_srcu);	/* no hook makes replicas */
+		flush_work(&repl_zap_work);
 		repl_drop_all();
 		srcu_barrier(&repl_srcu);
 		pcache_feature_ops(PCACHE_FEAT_REPLICATION, false);
@@ -1051,7 +1110,8 @@ int pcache_repl_init(struct kobject *dir)
 	repl_nodes = kcalloc(nr_node_ids, sizeof(*repl_nodes), GFP_KERNEL);
 	if (!repl_nodes)
 		return -ENOMEM;
-	repl_copy_cache = KMEM_CACHE(repl_copy, SLAB_ACCOUNT);
+	/* Not merged: list_lru needs these objects' own cgroup lists. */
+	repl_copy_cache = KMEM_CACHE(repl_copy, SLAB_ACCOUNT | SLAB_NO_MERGE);
 	if (!repl_copy_cache) {
 		ret = -ENOMEM;
 		goto out_nodes;
@@ -1116,6 +1176,7 @@ void pcache_repl_exit(void)
 	repl_set_enabled(false);
 	mutex_unlock(&pcache_config_mutex);
 	shrinker_free(repl_shrinker);
+	flush_work(&repl_zap_work);
 	srcu_barrier(&repl_srcu);
 	list_lru_destroy(&repl_lru);
 	kmem_cache_destroy(repl_copy_cache);

@@ -452,10 +452,17 @@ static struct pcache_tmem_front *pcache_fronts[] = {
 
 static int front_init(struct pcache_tmem_front *f, struct kobject *parent)
 {
+	char name[40];
 	int ret;
 
-	f->zs = tmem_zs_create(f->persistent ? "pcache_persistent" :
-				"pcache_ephemeral", "lz4");
+	/*
+	 * zsmalloc names its slab caches after the pool.  A cache another
+	 * user merged into outlives our pool, so a fixed name would be a
+	 * duplicate at the next load: make it unique.
+	 */
+	snprintf(name, sizeof(name), "pcache_%s_%08x", f->name,
+		 get_random_u32());
+	f->zs = tmem_zs_create(name, "lz4");
 	if (IS_ERR(f->zs)) {
 		ret = PTR_ERR(f->zs);
 		f->zs = NULL;
