@@ -22,6 +22,7 @@
 #include <linux/swapops.h>
 
 #include "pcache.h"
+#include "fork/fork.h"
 #include "repl/repl.h"
 #include "tmem/front.h"
 
@@ -56,6 +57,7 @@ static const struct pcache_site_info pcache_sites[PCACHE_NR_SITES] = {
 	[PCACHE_SITE_UNMOUNT]		= { "unmount",		PCACHE_HOOK_INVALIDATE },
 	[PCACHE_SITE_READ_FOLIO]	= { "read_folio",	PCACHE_HOOK_MISS },
 	[PCACHE_SITE_READAHEAD]		= { "readahead",	PCACHE_HOOK_MISS },
+	[PCACHE_SITE_WB_PREPARE]	= { "wb_prepare",	PCACHE_HOOK_WRITEBACK },
 	[PCACHE_SITE_WB_START]		= { "wb_start",		PCACHE_HOOK_WRITEBACK },
 	[PCACHE_SITE_WB_END]		= { "wb_end",		PCACHE_HOOK_WRITEBACK },
 	[PCACHE_SITE_WAIT_STABLE]	= { "wait_stable",	PCACHE_HOOK_WRITEBACK },
@@ -125,11 +127,11 @@ static bool pcache_op_write_folio(struct address_space *mapping,
 				  struct folio *folio, enum pcache_site site)
 {
 	trace_pcache_write(site, mapping, folio);
-	if (site == PCACHE_SITE_WRITE_BEGIN || site == PCACHE_SITE_MKWRITE) {
-		pcache_repl_write_folio(mapping, folio);
-		pcache_cc_write_folio(mapping, folio);
-	}
-	return false;
+	if (site != PCACHE_SITE_WRITE_BEGIN && site != PCACHE_SITE_MKWRITE)
+		return false;
+	pcache_repl_write_folio(mapping, folio);
+	pcache_cc_write_folio(mapping, folio);
+	return pcache_fork_write_folio(mapping, folio, site);
 }
 
 static void pcache_op_remove_folio(struct address_space *mapping,
@@ -147,6 +149,7 @@ static void pcache_op_invalidate(struct address_space *mapping,
 	trace_pcache_invalidate(site, mapping, start, end);
 	pcache_repl_invalidate(mapping, start, end, site);
 	pcache_cc_invalidate(mapping, start, end, site);
+	pcache_fork_invalidate(mapping, start, end, site);
 }
 
 static void pcache_op_sb_event(struct super_block *sb, enum pcache_site site)
@@ -165,6 +168,15 @@ static bool pcache_op_fill_folio(struct address_space *mapping,
 static void pcache_op_writeback(struct folio *folio, enum pcache_site site)
 {
 	trace_pcache_writeback(site, folio_mapping(folio), folio);
+	pcache_fork_writeback(folio, site);
+}
+
+static struct address_space *
+pcache_op_writeback_end(struct folio *folio, struct address_space *mapping)
+{
+	mapping = pcache_fork_writeback_end(folio, mapping);
+	trace_pcache_writeback(PCACHE_SITE_WB_END, mapping, folio);
+	return mapping;
 }
 
 static void pcache_op_fdatawait(struct address_space *mapping, loff_t start,
@@ -172,6 +184,7 @@ static void pcache_op_fdatawait(struct address_space *mapping, loff_t start,
 {
 	trace_pcache_invalidate(PCACHE_SITE_FDATAWAIT, mapping,
 				start >> PAGE_SHIFT, end >> PAGE_SHIFT);
+	pcache_fork_fdatawait(mapping, start, end);
 }
 
 static unsigned long pcache_op_fault_around(struct vm_fault *vmf,
@@ -249,6 +262,7 @@ static void pcache_ops_update(void)
 	bool cc = pcache_feat_on & BIT(PCACHE_FEAT_CLEANCACHE);
 	bool fs = pcache_feat_on & BIT(PCACHE_FEAT_FRONTSWAP);
 	bool repl = pcache_feat_on & BIT(PCACHE_FEAT_REPLICATION);
+	bool fork = pcache_feat_on & BIT(PCACHE_FEAT_FORK);
 	bool swap = (t & BIT(PCACHE_TRACE_SWAP)) || fs;
 
 	lockdep_assert_held(&pcache_ops_lock);
@@ -256,18 +270,21 @@ static void pcache_ops_update(void)
 		      pcache_op_read_batch);
 	PCACHE_SET_OP(read_folio, (t & BIT(PCACHE_TRACE_READ)) || repl,
 		      pcache_op_read_folio);
-	PCACHE_SET_OP(write_folio, (t & BIT(PCACHE_TRACE_WRITE)) || cc || repl,
+	PCACHE_SET_OP(write_folio,
+		      (t & BIT(PCACHE_TRACE_WRITE)) || cc || repl || fork,
 		      pcache_op_write_folio);
 	PCACHE_SET_OP(remove_folio, (t & BIT(PCACHE_TRACE_REMOVE)) || cc,
 		      pcache_op_remove_folio);
 	PCACHE_SET_OP(fill_folio, (t & BIT(PCACHE_TRACE_MISS)) || cc,
 		      pcache_op_fill_folio);
-	PCACHE_SET_OP(writeback, t & BIT(PCACHE_TRACE_WRITEBACK),
+	PCACHE_SET_OP(writeback, (t & BIT(PCACHE_TRACE_WRITEBACK)) || fork,
 		      pcache_op_writeback);
+	PCACHE_SET_OP(writeback_end, (t & BIT(PCACHE_TRACE_WRITEBACK)) || fork,
+		      pcache_op_writeback_end);
 	PCACHE_SET_OP(invalidate,
-		      (t & BIT(PCACHE_TRACE_INVALIDATE)) || cc || repl,
+		      (t & BIT(PCACHE_TRACE_INVALIDATE)) || cc || repl || fork,
 		      pcache_op_invalidate);
-	PCACHE_SET_OP(fdatawait, t & BIT(PCACHE_TRACE_INVALIDATE),
+	PCACHE_SET_OP(fdatawait, (t & BIT(PCACHE_TRACE_INVALIDATE)) || fork,
 		      pcache_op_fdatawait);
 	PCACHE_SET_OP(sb_event, (t & BIT(PCACHE_TRACE_SB)) || cc,
 		      pcache_op_sb_event);
@@ -337,9 +354,10 @@ int pcache_set_hooks_enabled(bool on)
 	int ret;
 
 	mutex_lock(&pcache_config_mutex);
-	if (!on && (pcache_tmem_any_enabled() || pcache_repl_enabled())) {
+	if (!on && (pcache_tmem_any_enabled() || pcache_repl_enabled() ||
+		    pcache_fork_enabled())) {
 		mutex_unlock(&pcache_config_mutex);
-		pr_info("hooks_enabled: a feature (tmem, replication) is enabled: disable it first\n");
+		pr_info("hooks_enabled: a feature (tmem, replication, fork) is enabled: disable it first\n");
 		return -EBUSY;
 	}
 	ret = pcache_enable_hooks(&pcache_core_ops, classes);
@@ -381,6 +399,13 @@ static int __init pcache_init(void)
 		pcache_sysfs_exit();
 		goto unregister;
 	}
+	ret = pcache_fork_init(pcache_sysfs_feature_dir("fork"));
+	if (ret) {
+		pcache_repl_exit();
+		pcache_tmem_exit();
+		pcache_sysfs_exit();
+		goto unregister;
+	}
 	pr_info("version %s loaded, hooks %s\n", PCACHE_VERSION,
 		pcache_hooks_on ? "enabled" : "disabled");
 	return 0;
@@ -394,6 +419,7 @@ unregister:
 static void __exit pcache_exit(void)
 {
 	/* The features first, while their hooks still run (see pcache.h). */
+	pcache_fork_exit();
 	pcache_repl_exit();
 	pcache_tmem_exit();
 	pcache_sysfs_exit();

@@ -23,6 +23,8 @@
  *     map->collapse		replication: one collapse of a mapping
  *       (taken with the master's folio lock held, above i_mmap_rwsem
  *        and the replicas' folio locks; see repl/repl.c)
+ *     fork_release_mutex	fork: one release pass; takes the
+ *				forked-off folios' locks
  *     cc_mutex, fs_mutex		tmem fronts: pool creation/teardown
  *       (synchronize_srcu of cc_srcu / fs_srcu: hooks never take these
  *        mutexes inside those SRCU sections)
@@ -35,8 +37,17 @@
  * its site says it may not:
  *   remove_folio		mapping->i_pages xa_lock, interrupts off
  *   read_folio (MAP_PAGES)	rcu_read_lock
- *   writeback (WB_END)		interrupt context possible
+ *   writeback (WB_START)	rcu_read_lock, the folio locked
+ *   writeback_end (WB_END)	interrupt context possible
  *   swap_invalidate		swap_info_struct->lock
+ *
+ * Fork-on-write's WRITE hook holds the old folio's lock (taken by the
+ * kernel for WRITE_BEGIN, by the hook for MKWRITE), then takes
+ * i_mmap_rwsem (unmap_mapping_pages()), the new folio's lock and i_pages
+ * (replace_page_cache_folio()); its WB_PREPARE hook sleeps for a
+ * forked-off folio's I/O with the copy locked.  fork_lock, a spinlock
+ * never taken in interrupt context, is innermost but for the fork maps'
+ * xarray locks.
  *
  * Inside the hooks, the tmem locks nest below those: a tmem pool's lock,
  * then the compressed backend's zs->lock (both irq-safe spinlocks).
@@ -44,7 +55,9 @@
  * on and no lock of ours held (never under i_pages: see tmem/zs.c).
  *
  * Unload order: the features first, while their hooks still run
- * (replication collapses every replica, unmapping it first; tmem:
+ * (fork-on-write stops forking and waits for the I/O of every forked-off
+ * folio, whose end of writeback needs its hook, then releases them;
+ * replication collapses every replica, unmapping it first; tmem:
  * cleancache drops its pools, frontswap writes every stored page back to
  * swap, then both backends are freed once empty), then sysfs (no knob can
  * switch hooks back on), then pcache_unregister_hooks() switches every
@@ -106,6 +119,7 @@ enum pcache_feature {
 	PCACHE_FEAT_CLEANCACHE,
 	PCACHE_FEAT_FRONTSWAP,
 	PCACHE_FEAT_REPLICATION,
+	PCACHE_FEAT_FORK,
 	PCACHE_NR_FEATURES
 };
 
@@ -113,6 +127,8 @@ void pcache_feature_ops(enum pcache_feature feat, bool on);
 
 /* repl/repl.c: a collapse reason's name, for the tracepoint. */
 const char *pcache_repl_reason_name(int reason);
+/* fork/fork.c: a refusal reason's name, for the tracepoint. */
+const char *pcache_fork_reason_name(int reason);
 
 /* debugfs: /sys/kernel/debug/pcache/. */
 void pcache_debugfs_init(void);

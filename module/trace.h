@@ -266,6 +266,75 @@ TRACE_EVENT(pcache_repl_collapse,
 		  pcache_repl_reason_name(__entry->reason))
 );
 
+/*
+ * Fork-on-write: a folio under writeback forked for a writer at @site
+ * (write_begin or mkwrite), a fork refused for @reason (enum fork_reason
+ * in fork/fork.c), and a forked-off folio released after its I/O ended,
+ * @wait_us after the fork (the wait the writer was spared).
+ */
+TRACE_EVENT(pcache_fork,
+	TP_PROTO(unsigned int dev, unsigned long ino, unsigned long index,
+		 int site),
+	TP_ARGS(dev, ino, index, site),
+	TP_STRUCT__entry(
+		__field(unsigned int, dev)
+		__field(unsigned long, ino)
+		__field(unsigned long, index)
+		__field(int, site)
+	),
+	TP_fast_assign(
+		__entry->dev = dev;
+		__entry->ino = ino;
+		__entry->index = index;
+		__entry->site = site;
+	),
+	TP_printk("dev=%u:%u ino=%lu index=%lu site=%s",
+		  MAJOR(__entry->dev), MINOR(__entry->dev), __entry->ino,
+		  __entry->index, pcache_show_site(__entry->site))
+);
+
+TRACE_EVENT(pcache_fork_refused,
+	TP_PROTO(unsigned int dev, unsigned long ino, unsigned long index,
+		 int reason),
+	TP_ARGS(dev, ino, index, reason),
+	TP_STRUCT__entry(
+		__field(unsigned int, dev)
+		__field(unsigned long, ino)
+		__field(unsigned long, index)
+		__field(int, reason)
+	),
+	TP_fast_assign(
+		__entry->dev = dev;
+		__entry->ino = ino;
+		__entry->index = index;
+		__entry->reason = reason;
+	),
+	TP_printk("dev=%u:%u ino=%lu index=%lu reason=%s",
+		  MAJOR(__entry->dev), MINOR(__entry->dev), __entry->ino,
+		  __entry->index, pcache_fork_reason_name(__entry->reason))
+);
+
+TRACE_EVENT(pcache_fork_release,
+	TP_PROTO(unsigned int dev, unsigned long ino, unsigned long index,
+		 unsigned long wait_us),
+	TP_ARGS(dev, ino, index, wait_us),
+	TP_STRUCT__entry(
+		__field(unsigned int, dev)
+		__field(unsigned long, ino)
+		__field(unsigned long, index)
+		__field(unsigned long, wait_us)
+	),
+	TP_fast_assign(
+		__entry->dev = dev;
+		__entry->ino = ino;
+		__entry->index = index;
+		__entry->wait_us = wait_us;
+	),
+	TP_printk("dev=%u:%u ino=%lu index=%lu wait_us=%lu",
+		  MAJOR(__entry->dev), MINOR(__entry->dev), __entry->ino,
+		  __entry->index, __entry->wait_us)
+);
+
 #endif /* _PCACHE_TRACE_H */
 
 #undef TRACE_INCLUDE_PATH

@@ -1,0 +1,1123 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pcache fork-on-write (page forking, after Tux3's core patch, 2015).
+ *
+ * On a device that needs stable pages, stock Linux makes every write to a
+ * page under writeback wait for the I/O (folio_wait_stable()).  Here a
+ * writer that finds its folio under writeback forks it instead: a new
+ * folio with the same contents, flags and buffer state takes the old
+ * one's place in the page cache (replace_page_cache_folio()) and receives
+ * the write; the old folio, out of the page cache, keeps its own buffer
+ * heads and finishes its I/O, then is freed.
+ *
+ * Where it happens: at the write-intent lookups, with the old folio
+ * locked (__filemap_get_folio(FGP_WRITE) for write(2), before it would
+ * wait in folio_wait_stable()) or about to be made writable through a
+ * mapping (do_page_mkwrite(), before ->page_mkwrite would wait).  Every
+ * PTE that maps the old folio, in every process, is zapped first
+ * (unmap_mapping_pages(), which walks the mapping's interval tree with
+ * vma_address(), right across fork() and mremap()); with the old folio
+ * locked until it is out of the page cache, the next fault maps the new
+ * one.  A write fault then returns VM_FAULT_NOPAGE and is taken again.
+ *
+ * What is refused (counted per reason; the writer then waits as in stock
+ * Linux): a folio with references beyond the page cache, its buffer
+ * heads, its mappings and the caller (GUP pins for O_DIRECT, io_uring
+ * fixed buffers or RDMA; vmsplice and splice pipe buffers; ptrace
+ * access), a dirty folio or buffer, a large folio, a mapping that is not
+ * an ext4 (data=ordered or writeback) or ext2 regular file with buffer
+ * heads, and no memory for the copy.
+ *
+ * Writeback state stays exact.  replace_page_cache_folio() clears the old
+ * folio's ->mapping, so the hook in __folio_end_writeback() names the
+ * mapping again (fork_writeback_end()): the xarray WRITEBACK mark at the
+ * index, the wb counters, the inode's writeback state and the node and
+ * memcg counters then end exactly as without a fork.  The new folio is
+ * charged to the old one's memcg; the old one is uncharged when freed.
+ *
+ * Ordering on disk: writeback of the new folio does not start while the
+ * old one's I/O is in flight (the WB_PREPARE hook in
+ * folio_clear_dirty_for_io() waits for it), so the device never sees the
+ * older content after the newer.  fsync, fdatasync, sync_file_range(),
+ * O_SYNC writes, sync(2) and unmount wait for forked-off I/O in their
+ * range (the FDATAWAIT hook), and so do truncate, hole punch and the
+ * fallocate ranges (the TRUNCATE hook, after the page cache is truncated
+ * and before the filesystem frees blocks) and inode eviction (EVICT).
+ *
+ * The new folio is marked dirty at once: if the old folio's I/O fails,
+ * its blocks are written again with the newer data.
+ *
+ * Lifetime of a forked-off folio: the module holds a reference in a
+ * struct fork_rec, found by folio (fork_recs_ht, for the end of its I/O)
+ * and by mapping and index (struct fork_map, for the waits).  When the
+ * I/O ends, fork_writeback_end() flags the record and kicks the release
+ * work, which drops the buffer heads and the reference; a slow sweep
+ * catches an I/O that ended while the fork was being made.
+ *
+ * Locks: the old folio's lock, then i_mmap_rwsem (unmap), then the new
+ * folio's lock and the mapping's i_pages lock (in the kernel's
+ * replace_page_cache_folio()); fork_lock (a spinlock, never taken in
+ * interrupt context) guards the in-flight list and the map index.  The
+ * hooks at the end of writeback take no lock of ours.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": fork: " fmt
+
+#include <linux/buffer_head.h>
+#include <linux/debugfs.h>
+#include <linux/fs.h>
+#include <linux/ktime.h>
+#include <linux/log2.h>
+#include <linux/migrate.h>
+#include <linux/mm.h>
+#include <linux/pagemap.h>
+#include <linux/pagevec.h>
+#include <linux/percpu.h>
+#include <linux/rhashtable.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/swap.h>
+#include <linux/srcu.h>
+#include <linux/sysfs.h>
+#include <linux/writeback.h>
+#include <linux/workqueue.h>
+#include <linux/xarray.h>
+
+#include "../pcache.h"
+#include "../trace.h"
+#include "fork.h"
+
+enum fork_reason {
+	FORK_PINNED,		/* GUP pin (O_DIRECT, io_uring, RDMA) */
+	FORK_REFS,		/* other references: pipes, ptrace, ... */
+	FORK_NOMEM,		/* no memory for the copy */
+	FORK_DIRTY,		/* folio or a buffer dirty */
+	FORK_LARGE,		/* large folio */
+	FORK_UNSUPPORTED,	/* not a plain buffer-head file folio */
+	FORK_NR_REASONS
+};
+
+static const char * const fork_reason_names[FORK_NR_REASONS] = {
+	[FORK_PINNED]		= "pinned",
+	[FORK_REFS]		= "refs",
+	[FORK_NOMEM]		= "nomem",
+	[FORK_DIRTY]		= "dirty",
+	[FORK_LARGE]		= "large",
+	[FORK_UNSUPPORTED]	= "unsupported",
+};
+
+const char *pcache_fork_reason_name(int reason)
+{
+	return reason >= 0 && reason < FORK_NR_REASONS ?
+		fork_reason_names[reason] : "?";
+}
+
+/* Counters: the refusal reasons first, in enum fork_reason order. */
+enum fork_stat {
+	FORK_REFUSED_FIRST,
+	FORK_FORKED = FORK_NR_REASONS,
+	FORK_FORKED_MKWRITE,
+	FORK_REFUSED,
+	FORK_WAITED,
+	FORK_WAITED_ORDER,
+	FORK_ORDER_VIOLATIONS,
+	FORK_RELEASED,
+	FORK_RELEASE_BUSY,
+	FORK_NR_STATS
+};
+
+struct fork_stats {
+	unsigned long s[FORK_NR_STATS];
+};
+
+static DEFINE_PER_CPU(struct fork_stats, fork_stats);
+
+static void fork_count(enum fork_stat stat)
+{
+	this_cpu_inc(fork_stats.s[stat]);
+}
+
+static unsigned long fork_stat_sum(enum fork_stat stat)
+{
+	unsigned long sum = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		sum += per_cpu(fork_stats, cpu).s[stat];
+	return sum;
+}
+
+/* The mappings with forked-off folios, each indexing them by page. */
+struct fork_map {
+	struct rhash_head node;		/* fork_maps_ht */
+	struct address_space *mapping;
+	struct xarray recs;		/* index -> latest struct fork_rec */
+	struct list_head list;		/* fork_maps, under fork_lock */
+	bool dead;			/* removed, under fork_lock */
+	struct rcu_head rcu;
+};
+
+/* A forked-off folio whose I/O has not been seen to end. */
+struct fork_rec {
+	struct rhash_head node;		/* fork_recs_ht, by folio */
+	struct folio *old;		/* referenced until released */
+	struct address_space *mapping;	/* for the end of writeback */
+	struct fork_map *fm;		/* NULL once the inode is evicted */
+	pgoff_t index;
+	unsigned int dev;		/* for the tracepoints */
+	unsigned long ino;
+	u64 forked_ns;
+	u64 ended_ns;			/* set by fork_writeback_end() */
+	unsigned long flags;
+	struct list_head list;		/* fork_inflight, under fork_lock */
+	struct rcu_head rcu;
+};
+
+#define FORK_REC_ENDED	0
+
+static const struct rhashtable_params fork_rec_params = {
+	.key_len = sizeof(struct folio *),
+	.key_offset = offsetof(struct fork_rec, old),
+	.head_offset = offsetof(struct fork_rec, node),
+	.automatic_shrinking = true,
+};
+
+static const struct rhashtable_params fork_map_params = {
+	.key_len = sizeof(struct address_space *),
+	.key_offset = offsetof(struct fork_map, mapping),
+	.head_offset = offsetof(struct fork_map, node),
+	.automatic_shrinking = true,
+};
+
+static struct rhashtable fork_recs_ht, fork_maps_ht;
+static DEFINE_SPINLOCK(fork_lock);	/* fork_inflight, fork_maps, fm->recs */
+static LIST_HEAD(fork_inflight);
+static LIST_HEAD(fork_maps);
+static atomic_long_t fork_nr_inflight;
+static DEFINE_MUTEX(fork_release_mutex);	/* one release pass at a time */
+static void fork_release_workfn(struct work_struct *work);
+static DECLARE_DELAYED_WORK(fork_release_work, fork_release_workfn);
+DEFINE_STATIC_SRCU(fork_srcu);		/* forks in progress */
+
+/* The filesystems forking is known to work on. */
+enum {
+	FORK_FS_EXT4,
+	FORK_FS_EXT2,
+	FORK_NR_FS
+};
+
+static const char * const fork_fs_names[FORK_NR_FS] = {
+	[FORK_FS_EXT4] = "ext4",
+	[FORK_FS_EXT2] = "ext2",
+};
+
+/* Knobs, under pcache_config_mutex. */
+static bool fork_enabled;
+static unsigned long fork_fs_mask = BIT(FORK_FS_EXT4) | BIT(FORK_FS_EXT2);
+
+/* debugfs fork/avoided_wait_us: how long the I/O ran on after a fork. */
+#define FORK_HIST_BUCKETS	24
+static atomic_long_t fork_hist[FORK_HIST_BUCKETS];
+static struct kobject *fork_kobj, *fork_stats_kobj;
+static struct dentry *fork_debugfs;
+
+static unsigned int fork_dev(struct address_space *mapping)
+{
+	return mapping->host->i_sb->s_dev;
+}
+
+static void fork_refuse(struct address_space *mapping, struct folio *folio,
+			enum fork_reason reason)
+{
+	fork_count(FORK_REFUSED_FIRST + reason);
+	fork_count(FORK_REFUSED);
+	trace_pcache_fork_refused(fork_dev(mapping), mapping->host->i_ino,
+				  folio->index, reason);
+}
+
+/*
+ * A mapping whose folios may be forked: a regular file of a listed
+ * filesystem whose folios carry buffer heads written back by the
+ * filesystem itself.  ext4 uses buffer_migrate_folio for data=ordered and
+ * data=writeback and buffer_migrate_folio_norefs for data=journal, whose
+ * buffers belong to the journal: only the first kind is forked.
+ */
+static bool fork_mapping_listed(struct address_space *mapping)
+{
+	struct inode *host = mapping->host;
+	const char *name;
+	int i;
+
+	if (!host || !S_ISREG(host->i_mode))
+		return false;
+	name = host->i_sb->s_type->name;
+	for (i = 0; i < FORK_NR_FS; i++)
+		if ((READ_ONCE(fork_fs_mask) & BIT(i)) &&
+		    !strcmp(name, fork_fs_names[i]))
+			return true;
+	return false;
+}
+
+static bool fork_mapping_supported(struct address_space *mapping)
+{
+	return mapping->a_ops->migrate_folio == buffer_migrate_folio;
+}
+
+/* The buffer state a copy takes over; I/O and private bits stay behind. */
+#define FORK_BH_COPY	(BIT(BH_Uptodate) | BIT(BH_Req) | BIT(BH_Mapped) | \
+			 BIT(BH_New) | BIT(BH_Delay) | BIT(BH_Boundary) | \
+			 BIT(BH_Unwritten) | BIT(BH_Meta) | BIT(BH_Prio))
+#define FORK_BH_ANY	(BIT(BH_PrivateStart) - 1)
+
+/*
+ * Buffers that a copy can take over: none dirty, no private state.  A
+ * folio without buffers (ext2 writes whole mapped folios by mpage without
+ * them) is copied without.
+ */
+static enum fork_reason fork_check_buffers(struct folio *folio)
+{
+	struct buffer_head *head = folio_buffers(folio), *bh = head;
+
+	if (!head)			/* written without (ext2's mpage) */
+		return FORK_NR_REASONS;
+	do {
+		if (buffer_dirty(bh))
+			return FORK_DIRTY;
+		if (READ_ONCE(bh->b_state) & ~FORK_BH_ANY)
+			return FORK_UNSUPPORTED;	/* journal, fs private */
+		if (bh->b_private)
+			return FORK_UNSUPPORTED;
+	} while ((bh = bh->b_this_page) != head);
+	return FORK_NR_REASONS;
+}
+
+/* Give @new buffer heads like @old's, without their I/O state. */
+static bool fork_copy_buffers(struct folio *new, struct folio *old)
+{
+	struct buffer_head *ohead = folio_buffers(old), *obh = ohead;
+	struct buffer_head *head, *bh, *tail = NULL;
+
+	if (!ohead)			/* the copy has none either */
+		return true;
+	head = folio_alloc_buffers(new, ohead->b_size,
+				   GFP_NOFS | __GFP_NOWARN | __GFP_ACCOUNT);
+	if (!head)
+		return false;
+	bh = head;
+	do {
+		bh->b_state = READ_ONCE(obh->b_state) & FORK_BH_COPY;
+		bh->b_blocknr = obh->b_blocknr;
+		bh->b_bdev = obh->b_bdev;
+		tail = bh;
+		bh = bh->b_this_page;
+		obh = obh->b_this_page;
+	} while (bh);
+	tail->b_this_page = head;
+	folio_attach_private(new, head);
+	return true;
+}
+
+/*
+ * Dirty @folio, in the page cache and locked, and those of its buffers
+ * that have a disk mapping: the filesystem writes them back as it would
+ * after a write(2) to the whole folio, and allocates nothing.
+ */
+static void fork_mark_dirty(struct address_space *mapping,
+			    struct folio *folio)
+{
+	struct buffer_head *head = folio_buffers(folio), *bh = head;
+
+	if (head) {
+		spin_lock(&mapping->i_private_lock);
+		do {
+			if (buffer_mapped(bh))
+				set_buffer_dirty(bh);
+		} while ((bh = bh->b_this_page) != head);
+		spin_unlock(&mapping->i_private_lock);
+	}
+	filemap_dirty_folio(mapping, folio);
+}
+
+static void fork_free_buffers(struct folio *folio)
+{
+	struct buffer_head *head = folio_detach_private(folio), *bh = head;
+
+	do {
+		struct buffer_head *next = bh->b_this_page;
+
+		free_buffer_head(bh);
+		bh = next;
+	} while (bh != head);
+}
+
+/* Push this CPU's LRU batches, which hold references, onto the LRU. */
+static void fork_lru_drain_local(void)
+{
+	struct folio_batch fbatch;
+
+	folio_batch_init(&fbatch);
+	__folio_batch_release(&fbatch);	/* lru_add_drain(), no folios */
+}
+
+/*
+ * References on a forked candidate beyond these are someone else's: the
+ * page cache's, the buffer heads', the caller's and one per mapping PTE.
+ */
+static int fork_expected_refs(struct folio *folio)
+{
+	return 2 + !!folio_test_private(folio);
+}
+
+static struct fork_map *fork_map_find(struct address_space *mapping)
+{
+	return rhashtable_lookup(&fork_maps_ht, &mapping, fork_map_params);
+}
+
+static struct fork_map *fork_map_get(struct address_space *mapping)
+{
+	struct fork_map *fm, *old;
+
+	rcu_read_lock();
+	fm = fork_map_find(mapping);
+	rcu_read_unlock();
+	if (fm)
+		return fm;
+	fm = kzalloc(sizeof(*fm), GFP_NOFS | __GFP_NOWARN);
+	if (!fm)
+		return NULL;
+	fm->mapping = mapping;
+	xa_init(&fm->recs);
+	spin_lock(&fork_lock);
+	old = rhashtable_lookup_get_insert_fast(&fork_maps_ht, &fm->node,
+						fork_map_params);
+	if (!old)
+		list_add(&fm->list, &fork_maps);
+	spin_unlock(&fork_lock);
+	if (old) {
+		kfree(fm);
+		return IS_ERR(old) ? NULL : old;
+	}
+	return fm;
+}
+
+/*
+ * Fork @old, locked, referenced by the caller and under writeback, for a
+ * writer at @site.  Returns true once a copy took its place.
+ */
+static bool fork_folio(struct address_space *mapping, struct folio *old,
+		       enum pcache_site site)
+{
+	enum fork_reason reason;
+	struct fork_rec *rec = NULL, *prev;
+	struct folio *new = NULL;
+	struct fork_map *fm;
+	pgoff_t index;
+	int expected;
+
+	if (folio_test_large(old)) {
+		fork_refuse(mapping, old, FORK_LARGE);
+		return false;
+	}
+	if (!fork_mapping_supported(mapping) || !folio_test_uptodate(old)) {
+		fork_refuse(mapping, old, FORK_UNSUPPORTED);
+		return false;
+	}
+	if (folio_test_dirty(old)) {
+		fork_refuse(mapping, old, FORK_DIRTY);
+		return false;
+	}
+	reason = fork_check_buffers(old);
+	if (reason != FORK_NR_REASONS) {
+		fork_refuse(mapping, old, reason);
+		return false;
+	}
+	if (folio_maybe_dma_pinned(old)) {
+		fork_refuse(mapping, old, FORK_PINNED);
+		return false;
+	}
+	expected = fork_expected_refs(old);
+	if (folio_ref_count(old) - folio_mapcount(old) != expected &&
+	    !folio_test_lru(old))
+		fork_lru_drain_local();
+	if (folio_ref_count(old) - folio_mapcount(old) != expected) {
+		fork_refuse(mapping, old, FORK_REFS);
+		return false;
+	}
+
+	index = old->index;
+	fm = fork_map_get(mapping);
+	if (!fm || xa_reserve(&fm->recs, index, GFP_NOFS | __GFP_NOWARN)) {
+		fm = NULL;
+		goto nomem;
+	}
+	rec = kzalloc(sizeof(*rec), GFP_NOFS | __GFP_NOWARN);
+	new = filemap_alloc_folio(mapping_gfp_constraint(mapping, GFP_NOFS) |
+				  __GFP_NORETRY | __GFP_NOWARN, 0);
+	if (!rec || !new)
+		goto nomem;
+	__folio_set_locked(new);
+	if (!fork_copy_buffers(new, old))
+		goto nomem;
+	folio_copy(new, old);
+	__folio_mark_uptodate(new);
+	if (folio_test_mappedtodisk(old))
+		folio_set_mappedtodisk(new);
+
+	/* No process keeps the old folio mapped: the next fault maps @new. */
+	if (folio_mapped(old))
+		unmap_mapping_pages(mapping, index, 1, false);
+	if (folio_maybe_dma_pinned(old) ||
+	    folio_ref_count(old) != expected || folio_mapped(old)) {
+		reason = folio_maybe_dma_pinned(old) ? FORK_PINNED : FORK_REFS;
+		goto undo;
+	}
+
+	folio_get(old);			/* the record's */
+	rec->old = old;
+	rec->mapping = mapping;
+	rec->fm = fm;
+	rec->index = index;
+	rec->dev = fork_dev(mapping);
+	rec->ino = mapping->host->i_ino;
+	rec->forked_ns = ktime_get_ns();
+	/* Findable by the end of its I/O before ->mapping goes. */
+	if (rhashtable_insert_fast(&fork_recs_ht, &rec->node,
+				   fork_rec_params)) {
+		folio_put(old);
+		reason = FORK_NOMEM;
+		goto undo;
+	}
+	spin_lock(&fork_lock);
+	/* Reserved above, unless a release emptied the slot since. */
+	prev = xa_store(&fm->recs, index, rec, GFP_ATOMIC | __GFP_NOWARN);
+	if (xa_is_err(prev)) {
+		spin_unlock(&fork_lock);
+		rhashtable_remove_fast(&fork_recs_ht, &rec->node,
+				       fork_rec_params);
+		folio_put(old);
+		reason = FORK_NOMEM;
+		goto undo;
+	}
+	if (prev)			/* its I/O has ended */
+		prev->fm = NULL;
+	list_add_tail(&rec->list, &fork_inflight);
+	spin_unlock(&fork_lock);
+	atomic_long_inc(&fork_nr_inflight);
+
+	replace_page_cache_folio(old, new);
+	folio_add_lru(new);
+	/* On the LRU now: the batch's reference would refuse its own fork. */
+	fork_lru_drain_local();
+	/* Written again whatever becomes of the old folio's I/O. */
+	fork_mark_dirty(mapping, new);
+	folio_unlock(new);
+	folio_put(new);			/* the page cache holds it now */
+
+	fork_count(FORK_FORKED);
+	if (site == PCACHE_SITE_MKWRITE)
+		fork_count(FORK_FORKED_MKWRITE);
+	trace_pcache_fork(fork_dev(mapping), mapping->host->i_ino, index,
+			  site);
+	/* Its I/O may have ended before the record could be found. */
+	if (!folio_test_writeback(old))
+		mod_delayed_work(system_wq, &fork_release_work, 0);
+	return true;
+
+nomem:
+	reason = FORK_NOMEM;
+undo:
+	if (new) {
+		if (folio_test_private(new))
+			fork_free_buffers(new);
+		if (folio_test_locked(new))
+			folio_unlock(new);
+		folio_put(new);
+	}
+	kfree(rec);
+	if (fm)
+		xa_release(&fm->recs, index);
+	fork_refuse(mapping, old, reason);
+	return false;
+}
+
+/*
+ * The WRITE hook: @folio is referenced, and locked for WRITE_BEGIN.
+ * Returns true when it was forked: the caller looks up again (and finds
+ * the copy) or retakes the fault (and maps it).
+ */
+bool pcache_fork_write_folio(struct address_space *mapping,
+			     struct folio *folio, enum pcache_site site)
+{
+	bool locked = site == PCACHE_SITE_WRITE_BEGIN;
+	bool forked = false;
+	int idx;
+
+	if (!READ_ONCE(fork_enabled) || !folio_test_writeback(folio) ||
+	    !mapping || !mapping_stable_writes(mapping) ||
+	    !fork_mapping_listed(mapping))
+		return false;
+	/* Every FGP_WRITE lookup in the tree also asks for FGP_LOCK. */
+	if (locked && WARN_ON_ONCE(!folio_test_locked(folio)))
+		return false;
+	idx = srcu_read_lock(&fork_srcu);
+	if (!READ_ONCE(fork_enabled))
+		goto out;
+	if (!locked)
+		folio_lock(folio);
+	if (folio->mapping == mapping && folio_test_writeback(folio))
+		forked = fork_folio(mapping, folio, site);
+	if (!locked)
+		folio_unlock(folio);
+out:
+	srcu_read_unlock(&fork_srcu, idx);
+	return forked;
+}
+
+/*
+ * WB_END, atomic, perhaps in interrupt: flag a forked-off folio's record
+ * and name its mapping, whose writeback state the folio still holds.
+ */
+struct address_space *
+pcache_fork_writeback_end(struct folio *folio, struct address_space *mapping)
+{
+	struct fork_rec *rec;
+
+	if (!atomic_long_read(&fork_nr_inflight))
+		return mapping;
+	rec = rhashtable_lookup(&fork_recs_ht, &folio, fork_rec_params);
+	if (!rec)
+		return mapping;
+	if (!test_and_set_bit(FORK_REC_ENDED, &rec->flags)) {
+		rec->ended_ns = ktime_get_ns();
+		mod_delayed_work(system_wq, &fork_release_work, 0);
+	}
+	return mapping ?: rec->mapping;
+}
+
+/*
+ * Wait for the forked-off folios of @mapping in [@first, @last] whose I/O
+ * is in flight, other than @except.  Returns how many were waited for.
+ */
+static unsigned long fork_wait_range(struct address_space *mapping,
+				     pgoff_t first, pgoff_t last,
+				     struct folio *except)
+{
+	unsigned long waited = 0, index = first;
+	struct fork_map *fm;
+	struct fork_rec *rec;
+	int idx;
+
+	idx = srcu_read_lock(&fork_srcu);
+	rcu_read_lock();
+	fm = fork_map_find(mapping);
+	if (!fm)
+		goto out;
+	/*
+	 * The caller pins the inode, so eviction does not free @fm while we
+	 * sleep, and fork_drain() waits for fork_srcu before it does.
+	 */
+	for (rec = xa_find(&fm->recs, &index, last, XA_PRESENT); rec;
+	     rec = xa_find_after(&fm->recs, &index, last, XA_PRESENT)) {
+		struct folio *old = READ_ONCE(rec->old);
+
+		if (old == except || !folio_test_writeback(old) ||
+		    !folio_try_get(old))
+			continue;
+		rcu_read_unlock();
+		folio_wait_writeback(old);
+		folio_put(old);
+		waited++;
+		rcu_read_lock();
+	}
+out:
+	rcu_read_unlock();
+	srcu_read_unlock(&fork_srcu, idx);
+	return waited;
+}
+
+/*
+ * WB_PREPARE: @folio, locked in its mapping, may go under writeback next.
+ * If it is the copy of a folio whose I/O to the same blocks is still in
+ * flight, wait for that I/O first.  WB_START: count a start that was not
+ * held back (there should be none).
+ */
+void pcache_fork_writeback(struct folio *folio, enum pcache_site site)
+{
+	struct address_space *mapping = folio->mapping;
+	struct fork_map *fm;
+	struct fork_rec *rec;
+	bool inflight;
+
+	if (!atomic_long_read(&fork_nr_inflight) || !mapping ||
+	    folio_test_anon(folio))
+		return;
+	if (site == PCACHE_SITE_WB_PREPARE) {
+		if (fork_wait_range(mapping, folio->index, folio->index, folio))
+			fork_count(FORK_WAITED_ORDER);
+		return;
+	}
+	if (site != PCACHE_SITE_WB_START)
+		return;
+	rcu_read_lock();
+	fm = fork_map_find(mapping);
+	rec = fm ? xa_load(&fm->recs, folio->index) : NULL;
+	inflight = rec && rec->old != folio && folio_test_writeback(rec->old);
+	rcu_read_unlock();
+	if (inflight)
+		fork_count(FORK_ORDER_VIOLATIONS);
+}
+
+/* FDATAWAIT: fsync, sync_file_range(), sync(2) wait for forked I/O too. */
+void pcache_fork_fdatawait(struct address_space *mapping, loff_t start,
+			   loff_t end)
+{
+	unsigned long n;
+
+	if (!atomic_long_read(&fork_nr_inflight) || end < start)
+		return;
+	n = fork_wait_range(mapping, start >> PAGE_SHIFT, end >> PAGE_SHIFT,
+			    NULL);
+	if (n)
+		this_cpu_add(fork_stats.s[FORK_WAITED], n);
+}
+
+/* Forget @fm: its inode is going away and no I/O of it is in flight. */
+static void fork_map_remove(struct fork_map *fm)
+{
+	struct fork_rec *rec;
+	unsigned long index;
+
+	spin_lock(&fork_lock);
+	if (fm->dead) {			/* fork_drain() took it */
+		spin_unlock(&fork_lock);
+		return;
+	}
+	fm->dead = true;
+	xa_for_each(&fm->recs, index, rec)
+		rec->fm = NULL;
+	rhashtable_remove_fast(&fork_maps_ht, &fm->node, fork_map_params);
+	list_del(&fm->list);
+	spin_unlock(&fork_lock);
+	xa_destroy(&fm->recs);
+	kfree_rcu(fm, rcu);
+}
+
+/*
+ * TRUNCATE, INVALIDATE2: blocks in the range may be freed or rewritten
+ * next, so no forked-off write to them may still be in flight.  EVICT:
+ * the inode goes; wait for all of its forked I/O, then let every end of
+ * writeback that named this mapping leave its i_pages section.
+ */
+void pcache_fork_invalidate(struct address_space *mapping, pgoff_t start,
+			    pgoff_t end, enum pcache_site site)
+{
+	struct fork_map *fm;
+	unsigned long n;
+	int idx;
+
+	if (site == PCACHE_SITE_INVALIDATE)
+		return;
+	idx = srcu_read_lock(&fork_srcu);	/* fork_drain() frees maps */
+	rcu_read_lock();
+	fm = fork_map_find(mapping);
+	rcu_read_unlock();
+	if (!fm)
+		goto out;
+	if (site == PCACHE_SITE_EVICT) {
+		start = 0;
+		end = ULONG_MAX;
+	}
+	n = fork_wait_range(mapping, start, end, NULL);
+	if (n)
+		this_cpu_add(fork_stats.s[FORK_WAITED], n);
+	if (site == PCACHE_SITE_EVICT) {
+		xa_lock_irq(&mapping->i_pages);
+		xa_unlock_irq(&mapping->i_pages);
+		fork_map_remove(fm);
+	}
+out:
+	srcu_read_unlock(&fork_srcu, idx);
+}
+
+static void fork_hist_add(u64 ns)
+{
+	unsigned long us = ns / NSEC_PER_USEC;
+	int b = us ? min_t(int, ilog2(us) + 1, FORK_HIST_BUCKETS - 1) : 0;
+
+	atomic_long_inc(&fork_hist[b]);
+}
+
+/* Drop a record whose folio's I/O has ended, and the folio with it. */
+static void fork_release(struct fork_rec *rec)
+{
+	struct folio *old = rec->old;
+	u64 ended = rec->ended_ns ?: ktime_get_ns();
+
+	rhashtable_remove_fast(&fork_recs_ht, &rec->node, fork_rec_params);
+	fork_hist_add(ended - rec->forked_ns);
+	trace_pcache_fork_release(rec->dev, rec->ino, rec->index,
+				  (ended - rec->forked_ns) / NSEC_PER_USEC);
+	/*
+	 * Out of the page cache, ->mapping NULL: drop the buffer heads so
+	 * that the last reference frees the folio.  Should one be busy,
+	 * reclaim frees the folio later, as it does truncated ones.
+	 */
+	folio_lock(old);
+	if (folio_buffers(old) && !try_to_free_buffers(old))
+		fork_count(FORK_RELEASE_BUSY);
+	folio_unlock(old);
+	folio_put(old);
+	fork_count(FORK_RELEASED);
+	atomic_long_dec(&fork_nr_inflight);
+	kfree_rcu(rec, rcu);
+}
+
+/*
+ * Release every record whose I/O has ended: those flagged by the end of
+ * writeback, and any whose I/O ended before the record was published.
+ * While some remain, look again now and then.
+ */
+static void fork_release_ended(void)
+{
+	struct fork_rec *rec, *tmp;
+	LIST_HEAD(done);
+
+	mutex_lock(&fork_release_mutex);
+	spin_lock(&fork_lock);
+	list_for_each_entry_safe(rec, tmp, &fork_inflight, list) {
+		if (!test_bit(FORK_REC_ENDED, &rec->flags) &&
+		    folio_test_writeback(rec->old))
+			continue;
+		list_move_tail(&rec->list, &done);
+		if (rec->fm)
+			xa_cmpxchg(&rec->fm->recs, rec->index, rec, NULL, 0);
+	}
+	spin_unlock(&fork_lock);
+	list_for_each_entry_safe(rec, tmp, &done, list) {
+		/* Flagged at the start of the end: let it finish. */
+		folio_wait_writeback(rec->old);
+		fork_release(rec);
+	}
+	mutex_unlock(&fork_release_mutex);
+}
+
+static void fork_release_workfn(struct work_struct *work)
+{
+	fork_release_ended();
+	if (atomic_long_read(&fork_nr_inflight))
+		mod_delayed_work(system_wq, &fork_release_work, HZ / 10);
+}
+
+/* Wait for every forked-off folio's I/O, release them all. */
+static void fork_drain(void)
+{
+	struct fork_map *fm, *tmp;
+	LIST_HEAD(maps);
+
+	while (atomic_long_read(&fork_nr_inflight)) {
+		struct fork_rec *rec;
+		struct folio *old = NULL;
+
+		spin_lock(&fork_lock);
+		list_for_each_entry(rec, &fork_inflight, list) {
+			if (folio_test_writeback(rec->old)) {
+				old = rec->old;
+				folio_get(old);
+				break;
+			}
+		}
+		spin_unlock(&fork_lock);
+		if (old) {
+			folio_wait_writeback(old);
+			folio_put(old);
+			continue;
+		}
+		fork_release_ended();
+	}
+	cancel_delayed_work_sync(&fork_release_work);
+	spin_lock(&fork_lock);
+	list_splice_init(&fork_maps, &maps);
+	list_for_each_entry(fm, &maps, list) {
+		fm->dead = true;
+		rhashtable_remove_fast(&fork_maps_ht, &fm->node,
+				       fork_map_params);
+	}
+	spin_unlock(&fork_lock);
+	/* Waiters that found a map before it went hold fork_srcu. */
+	synchronize_srcu(&fork_srcu);
+	list_for_each_entry_safe(fm, tmp, &maps, list) {
+		xa_destroy(&fm->recs);
+		kfree_rcu(fm, rcu);
+	}
+}
+
+bool pcache_fork_enabled(void)
+{
+	return READ_ONCE(fork_enabled);
+}
+
+/* Under pcache_config_mutex. */
+static int fork_set_enabled(bool on)
+{
+	if (on == fork_enabled)
+		return 0;
+	if (on) {
+		pcache_feature_ops(PCACHE_FEAT_FORK, true);
+		WRITE_ONCE(fork_enabled, true);
+	} else {
+		WRITE_ONCE(fork_enabled, false);
+		synchronize_srcu(&fork_srcu);	/* no fork in progress */
+		fork_drain();
+		/* The end-of-writeback hook stays until every I/O ended. */
+		pcache_feature_ops(PCACHE_FEAT_FORK, false);
+	}
+	pr_info("%s\n", on ? "enabled" : "disabled, every forked I/O ended");
+	return 0;
+}
+
+/* sysfs: fork/ */
+
+static ssize_t enabled_show(struct kobject *k, struct kobj_attribute *a,
+			    char *buf)
+{
+	return sysfs_emit(buf, "%d\n", READ_ONCE(fork_enabled));
+}
+
+static ssize_t enabled_store(struct kobject *k, struct kobj_attribute *a,
+			     const char *buf, size_t len)
+{
+	bool on;
+	int ret;
+
+	if (pcache_sysfs_parse_bool(buf, &on))
+		return -EINVAL;
+	mutex_lock(&pcache_config_mutex);
+	if (on && !pcache_hooks_enabled()) {
+		pr_info("enabled: hooks_enabled is 0\n");
+		ret = -EBUSY;
+	} else {
+		ret = fork_set_enabled(on);
+	}
+	mutex_unlock(&pcache_config_mutex);
+	return ret ? ret : len;
+}
+
+static ssize_t filesystems_show(struct kobject *k, struct kobj_attribute *a,
+				char *buf)
+{
+	unsigned long mask = READ_ONCE(fork_fs_mask);
+	int i, n = 0;
+
+	for (i = 0; i < FORK_NR_FS; i++)
+		if (mask & BIT(i))
+			n += sysfs_emit_at(buf, n, "%s%s", n ? " " : "",
+					   fork_fs_names[i]);
+	return n + sysfs_emit_at(buf, n, "\n");
+}
+
+/* A list of filesystem types, each one pcache knows how to fork for. */
+static ssize_t filesystems_store(struct kobject *k, struct kobj_attribute *a,
+				 const char *buf, size_t len)
+{
+	unsigned long mask = 0;
+	char *s, *p, *name;
+	int i, ret = 0;
+
+	s = kstrdup(buf, GFP_KERNEL);
+	if (!s)
+		return -ENOMEM;
+	p = s;
+	while ((name = strsep(&p, " ,\t\n"))) {
+		if (!*name)
+			continue;
+		for (i = 0; i < FORK_NR_FS; i++)
+			if (!strcmp(name, fork_fs_names[i]))
+				break;
+		if (i == FORK_NR_FS) {
+			pr_info("filesystems: '%s' is not known to work (ext4 and ext2 are)\n",
+				name);
+			ret = -EINVAL;
+			break;
+		}
+		mask |= BIT(i);
+	}
+	kfree(s);
+	if (ret)
+		return ret;
+	mutex_lock(&pcache_config_mutex);
+	WRITE_ONCE(fork_fs_mask, mask);
+	mutex_unlock(&pcache_config_mutex);
+	return len;
+}
+
+static struct kobj_attribute fork_attr_enabled = __ATTR_RW(enabled);
+static struct kobj_attribute fork_attr_filesystems = __ATTR_RW(filesystems);
+
+static struct attribute *fork_attrs[] = {
+	&fork_attr_enabled.attr,
+	&fork_attr_filesystems.attr,
+	NULL,
+};
+
+static const struct attribute_group fork_group = {
+	.attrs = fork_attrs,
+};
+
+struct fork_stat_attr {
+	struct kobj_attribute attr;
+	int stat;			/* enum fork_stat, or -1: in flight */
+};
+
+static ssize_t fork_stat_show(struct kobject *k, struct kobj_attribute *a,
+			      char *buf)
+{
+	struct fork_stat_attr *sa = container_of(a, struct fork_stat_attr,
+						 attr);
+
+	if (sa->stat < 0)
+		return sysfs_emit(buf, "%ld\n",
+				  atomic_long_read(&fork_nr_inflight));
+	return sysfs_emit(buf, "%lu\n", fork_stat_sum(sa->stat));
+}
+
+#define FORK_STAT(_name, _stat)						\
+static struct fork_stat_attr fork_stat_##_name = {			\
+	.attr = __ATTR(_name, 0444, fork_stat_show, NULL),		\
+	.stat = _stat,							\
+}
+
+FORK_STAT(in_flight, -1);
+FORK_STAT(forked, FORK_FORKED);
+FORK_STAT(forked_mkwrite, FORK_FORKED_MKWRITE);
+FORK_STAT(fork_refused, FORK_REFUSED);
+FORK_STAT(refused_pinned, FORK_REFUSED_FIRST + FORK_PINNED);
+FORK_STAT(refused_refs, FORK_REFUSED_FIRST + FORK_REFS);
+FORK_STAT(refused_nomem, FORK_REFUSED_FIRST + FORK_NOMEM);
+FORK_STAT(refused_dirty, FORK_REFUSED_FIRST + FORK_DIRTY);
+FORK_STAT(refused_large, FORK_REFUSED_FIRST + FORK_LARGE);
+FORK_STAT(refused_unsupported, FORK_REFUSED_FIRST + FORK_UNSUPPORTED);
+FORK_STAT(waited, FORK_WAITED);
+FORK_STAT(waited_order, FORK_WAITED_ORDER);
+FORK_STAT(order_violations, FORK_ORDER_VIOLATIONS);
+FORK_STAT(released, FORK_RELEASED);
+FORK_STAT(release_busy, FORK_RELEASE_BUSY);
+
+static struct attribute *fork_stat_attrs[] = {
+	&fork_stat_in_flight.attr.attr,
+	&fork_stat_forked.attr.attr,
+	&fork_stat_forked_mkwrite.attr.attr,
+	&fork_stat_fork_refused.attr.attr,
+	&fork_stat_refused_pinned.attr.attr,
+	&fork_stat_refused_refs.attr.attr,
+	&fork_stat_refused_nomem.attr.attr,
+	&fork_stat_refused_dirty.attr.attr,
+	&fork_stat_refused_large.attr.attr,
+	&fork_stat_refused_unsupported.attr.attr,
+	&fork_stat_waited.attr.attr,
+	&fork_stat_waited_order.attr.attr,
+	&fork_stat_order_violations.attr.attr,
+	&fork_stat_released.attr.attr,
+	&fork_stat_release_busy.attr.attr,
+	NULL,
+};
+
+static const struct attribute_group fork_stat_group = {
+	.attrs = fork_stat_attrs,
+};
+
+/* debugfs: fork/avoided_wait_us, the waits writers were spared. */
+static int fork_avoided_show(struct seq_file *s, void *unused)
+{
+	int b;
+
+	seq_puts(s, "# forks, by how long the old folio's I/O ran on (us, below)\n");
+	for (b = 0; b < FORK_HIST_BUCKETS; b++)
+		seq_printf(s, "%10lu %ld\n", b ? 1UL << (b - 1) : 1UL,
+			   atomic_long_read(&fork_hist[b]));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(fork_avoided);
+
+static void fork_wb_show_sb(struct super_block *sb, void *arg)
+{
+	struct bdi_writeback *wb = &sb->s_bdi->wb;
+
+	seq_printf(arg, "%u:%u %s writeback %lld reclaimable %lld\n",
+		   MAJOR(sb->s_dev), MINOR(sb->s_dev), sb->s_type->name,
+		   percpu_counter_sum(&wb->stat[WB_WRITEBACK]),
+		   percpu_counter_sum(&wb->stat[WB_RECLAIMABLE]));
+}
+
+/*
+ * debugfs: fork/wb, the exact writeback and dirty page counts of the bdi
+ * of every mounted ext4 and ext2 filesystem (the bdi's debugfs stats show
+ * a per-CPU estimate), to check that forks leave them as stock would.
+ */
+static int fork_wb_show(struct seq_file *s, void *unused)
+{
+	int i;
+
+	for (i = 0; i < FORK_NR_FS; i++) {
+		struct file_system_type *type = get_fs_type(fork_fs_names[i]);
+
+		if (!type)
+			continue;
+		iterate_supers_type(type, fork_wb_show_sb, s);
+		module_put(type->owner);
+	}
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(fork_wb);
+
+int pcache_fork_init(struct kobject *dir)
+{
+	int ret;
+
+	ret = rhashtable_init(&fork_recs_ht, &fork_rec_params);
+	if (ret)
+		return ret;
+	ret = rhashtable_init(&fork_maps_ht, &fork_map_params);
+	if (ret)
+		goto out_recs;
+	fork_kobj = dir;
+	ret = sysfs_create_group(dir, &fork_group);
+	if (ret)
+		goto out_maps;
+	fork_stats_kobj = kobject_create_and_add("stats", dir);
+	if (!fork_stats_kobj) {
+		ret = -ENOMEM;
+		goto out_group;
+	}
+	ret = sysfs_create_group(fork_stats_kobj, &fork_stat_group);
+	if (ret)
+		goto out_stats;
+	fork_debugfs = debugfs_create_dir("fork", pcache_debugfs_dir());
+	debugfs_create_file("avoided_wait_us", 0444, fork_debugfs, NULL,
+			    &fork_avoided_fops);
+	debugfs_create_file("wb", 0444, fork_debugfs, NULL, &fork_wb_fops);
+	return 0;
+
+out_stats:
+	kobject_put(fork_stats_kobj);
+out_group:
+	sysfs_remove_group(dir, &fork_group);
+out_maps:
+	rhashtable_destroy(&fork_maps_ht);
+out_recs:
+	rhashtable_destroy(&fork_recs_ht);
+	return ret;
+}
+
+/* Module unload, hooks still registered: wait for every forked I/O. */
+void pcache_fork_exit(void)
+{
+	kobject_put(fork_stats_kobj);
+	sysfs_remove_group(fork_kobj, &fork_group);
+	mutex_lock(&pcache_config_mutex);
+	fork_set_enabled(false);
+	mutex_unlock(&pcache_config_mutex);
+	cancel_delayed_work_sync(&fork_release_work);
+	debugfs_remove_recursive(fork_debugfs);
+	rcu_barrier();			/* kfree_rcu() of records and maps */
+	rhashtable_destroy(&fork_maps_ht);
+	rhashtable_destroy(&fork_recs_ht);
+}
