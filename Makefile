@@ -52,9 +52,13 @@ initramfs: $(INITRD)
 $(INITRD): tools/guest/init tools/mkinitramfs.sh | deps
 	tools/mkinitramfs.sh $@
 
-selftests: $(WORKLOAD) $(B)/selftests/pcache_repl
+SELFTEST_BINS := $(WORKLOAD) $(B)/selftests/pcache_repl $(B)/selftests/pcache_fork
+SELFTEST_SRCS := selftests/pcache_workload.c selftests/pcache_repl.c \
+		 selftests/pcache_fork.c selftests/Makefile
 
-$(WORKLOAD) $(B)/selftests/pcache_repl: selftests/pcache_workload.c selftests/pcache_repl.c | deps
+selftests: $(SELFTEST_BINS)
+
+$(SELFTEST_BINS): $(SELFTEST_SRCS) | deps
 	$(MAKE) -C selftests OUT=$(B)/selftests
 
 $(BENCHBIN): tools/bench/pcache_bench.c | deps
@@ -88,7 +92,8 @@ bench: perf-module initramfs selftests $(BENCHBIN)
 # this git tree, checkpatch would take a patch file for a new file).
 checkpatch: $(KSTAMP)
 	-$(KDIR)/scripts/checkpatch.pl --strict --no-tree --terse -f \
-		$(filter-out %.mod.c,$(wildcard module/*.c)) module/*.h
+		$(filter-out %.mod.c,$(wildcard module/*.c module/*/*.c)) \
+		$(wildcard module/*.h module/*/*.h)
 	-@for p in $(PATCHES); do echo "== $$p"; \
 		(cd $(KDIR) && scripts/checkpatch.pl --strict --terse - < $(TOP)/$$p); done
 

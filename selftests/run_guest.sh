@@ -23,6 +23,7 @@ tests=("$@")
 	pcache_tmem_shared
 	pcache_tmem_frontswap
 	pcache_repl
+	pcache_fork
 )
 results=/tmp/out/results.tap
 : > "$results"
