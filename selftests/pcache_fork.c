@@ -118,9 +118,11 @@
  *	 8% pwrite or store one block of its region of DIR/shared, half of
  *	    the time right after an sfr of it
  *	 7% ftruncate to [0, 64] blocks
- *	 7% fallocate(PUNCH_HOLE | KEEP_SIZE) of 1-4 blocks below the size (a
- *	    write if the file is empty; zeros written by pwrite instead where
- *	    punching is EOPNOTSUPP: ext2)
+ *	 7% fallocate of 1-4 blocks below the size: one in five
+ *	    COLLAPSE_RANGE (the tail moves down; not to the end of the file),
+ *	    one in five ZERO_RANGE | KEEP_SIZE, else (or where those fail)
+ *	    PUNCH_HOLE | KEEP_SIZE (a write if the file is empty; zeros
+ *	    written by pwrite instead where punching is EOPNOTSUPP: ext2)
  *	 5% fsync, 3% fdatasync, 5% sfr of the whole file
  * Every 64 ops a random block of f<w> is checked by pread.  At the end each
  * worker checks all of f<w> (and its size) and its region of DIR/shared by
@@ -183,6 +185,12 @@
 #endif
 #ifndef FALLOC_FL_PUNCH_HOLE
 #define FALLOC_FL_PUNCH_HOLE	0x02
+#endif
+#ifndef FALLOC_FL_COLLAPSE_RANGE
+#define FALLOC_FL_COLLAPSE_RANGE	0x08
+#endif
+#ifndef FALLOC_FL_ZERO_RANGE
+#define FALLOC_FL_ZERO_RANGE	0x10
 #endif
 
 struct bhdr {
@@ -581,6 +589,7 @@ static const unsigned int op_pct[NR_OPS] = {
 struct wstat {
 	uint64_t ops, mismatches, pread_bad, mmap_bad, punch_zero, moves;
 	uint64_t stores_wb;	/* mmap stores right after an sfr */
+	uint64_t zero_range, collapse;	/* fallocate ranges done */
 	uint64_t n[NR_OPS];
 };
 
@@ -672,7 +681,7 @@ static void w_truncate(struct worker *wk)
 
 static void w_punch(struct worker *wk)
 {
-	size_t nblk = wk->size / BS, b, k;
+	size_t nblk = wk->size / BS, b, k, x;
 
 	if (!nblk) {
 		w_random_write(wk);
@@ -682,6 +691,27 @@ static void w_punch(struct worker *wk)
 	k = 1 + rnd_below(&wk->rnd, 4);
 	if (b + k > nblk)
 		k = nblk - b;
+	x = rnd_below(&wk->rnd, 10);
+	/* One in five: collapse the range (the tail moves down). */
+	if (x < 2 && b + k < nblk &&
+	    !fallocate(wk->fd, FALLOC_FL_COLLAPSE_RANGE, b * BS, k * BS)) {
+		memmove(wk->model + b * BS, wk->model + (b + k) * BS,
+			wk->size - (b + k) * BS);
+		wk->size -= k * BS;
+		memset(wk->model + wk->size, 0, k * BS);
+		wk->st->collapse++;
+		wk->st->n[OP_PUNCH]++;
+		return;
+	}
+	/* One in five: zero the range. */
+	if (x >= 2 && x < 4 &&
+	    !fallocate(wk->fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE,
+		       b * BS, k * BS)) {
+		memset(wk->model + b * BS, 0, k * BS);
+		wk->st->zero_range++;
+		wk->st->n[OP_PUNCH]++;
+		return;
+	}
 	if (fallocate(wk->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 		      b * BS, k * BS)) {
 		if (errno != EOPNOTSUPP)
@@ -944,6 +974,8 @@ static int do_torture(const char *dir, uint64_t nproc, uint64_t iters,
 		sum.mismatches += st[w].mismatches;
 		sum.punch_zero += st[w].punch_zero;
 		sum.stores_wb += st[w].stores_wb;
+		sum.zero_range += st[w].zero_range;
+		sum.collapse += st[w].collapse;
 		for (op = 0; op < NR_OPS; op++)
 			sum.n[op] += st[w].n[op];
 	}
@@ -953,7 +985,9 @@ static int do_torture(const char *dir, uint64_t nproc, uint64_t iters,
 	printf("# ops:");
 	for (op = 0; op < NR_OPS; op++)
 		printf(" %s %" PRIu64, op_names[op], sum.n[op]);
-	printf(" (mmap stores after sfr %" PRIu64 ")\n", sum.stores_wb);
+	printf(" (mmap stores after sfr %" PRIu64 ", of the punches zero_range %"
+	       PRIu64 " collapse %" PRIu64 ")\n", sum.stores_wb,
+	       sum.zero_range, sum.collapse);
 
 	/* MODELDIR/shared from the pieces the workers wrote. */
 	if (!err) {
