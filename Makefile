@@ -80,6 +80,8 @@ test: guest
 perf-module: $(PERF_KSTAMP)
 	@mkdir -p $(PERF_MOD)
 	rsync -a --delete --exclude '*.o' --exclude '*.ko' --exclude '.*.cmd' \
+		--exclude '*.mod' --exclude '*.mod.c' --exclude 'modules.order' \
+		--exclude 'Module.symvers' --exclude '.*.d' \
 		Kbuild module $(PERF_MOD)/
 	$(MAKE) -C $(PERF_KDIR) M=$(PERF_MOD) modules
 

@@ -174,18 +174,23 @@ struct fork_rec {
 
 #define FORK_REC_ENDED	0
 
+/*
+ * Records come and go by the hundred as I/O starts and ends: a table
+ * sized for that, not shrunk and grown again (a resize per burst) as the
+ * count swings to 0 and back.
+ */
 static const struct rhashtable_params fork_rec_params = {
 	.key_len = sizeof(struct folio *),
 	.key_offset = offsetof(struct fork_rec, old),
 	.head_offset = offsetof(struct fork_rec, node),
-	.automatic_shrinking = true,
+	.min_size = 1024,
 };
 
 static const struct rhashtable_params fork_map_params = {
 	.key_len = sizeof(struct address_space *),
 	.key_offset = offsetof(struct fork_map, mapping),
 	.head_offset = offsetof(struct fork_map, node),
-	.automatic_shrinking = true,
+	.min_size = 64,
 };
 
 static struct rhashtable fork_recs_ht, fork_maps_ht;
@@ -400,6 +405,21 @@ static struct fork_map *fork_map_get(struct address_space *mapping)
 }
 
 /*
+ * Releases are batched: the end of an I/O only arms the work, which runs
+ * FORK_RELEASE_DELAY later on any CPU and releases every ended record in
+ * one pass, so that a writer running on while its old folios' I/O ends is
+ * not interrupted once per folio.  Nothing waits for a release: fsync,
+ * truncate and eviction wait for the I/O itself.
+ */
+#define FORK_RELEASE_DELAY	(HZ / 50)
+
+static void fork_release_soon(void)
+{
+	queue_delayed_work(system_unbound_wq, &fork_release_work,
+			   FORK_RELEASE_DELAY);
+}
+
+/*
  * Fork @old, locked, referenced by the caller and under writeback, for a
  * writer at @site.  Returns true once a copy took its place.
  */
@@ -519,7 +539,7 @@ static bool fork_folio(struct address_space *mapping, struct folio *old,
 			  site);
 	/* Its I/O may have ended before the record could be found. */
 	if (!folio_test_writeback(old))
-		mod_delayed_work(system_wq, &fork_release_work, 0);
+		fork_release_soon();
 	return true;
 
 nomem:
@@ -588,7 +608,7 @@ pcache_fork_writeback_end(struct folio *folio, struct address_space *mapping)
 		return mapping;
 	if (!test_and_set_bit(FORK_REC_ENDED, &rec->flags)) {
 		rec->ended_ns = ktime_get_ns();
-		mod_delayed_work(system_wq, &fork_release_work, 0);
+		fork_release_soon();
 	}
 	return mapping ?: rec->mapping;
 }
@@ -804,7 +824,8 @@ static void fork_release_workfn(struct work_struct *work)
 {
 	fork_release_ended();
 	if (atomic_long_read(&fork_nr_inflight))
-		mod_delayed_work(system_wq, &fork_release_work, HZ / 10);
+		queue_delayed_work(system_unbound_wq, &fork_release_work,
+				   HZ / 10);
 }
 
 /* Wait for every forked-off folio's I/O, release them all. */
