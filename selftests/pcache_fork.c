@@ -1782,7 +1782,7 @@ static int do_hot(const char *file, uint64_t npages, uint64_t iters,
 {
 	int mm = !strcmp(mode, "mmap");
 	uint64_t *t, i, rnd = rnd_seed(npages, iters), start, wall, total = 0;
-	uint64_t bad = 0;
+	uint64_t bad = 0, nap_us;
 	uint8_t *model, *map = NULL, *got;
 	uint32_t seq = 0;
 	int fd;
@@ -1791,6 +1791,9 @@ static int do_hot(const char *file, uint64_t npages, uint64_t iters,
 		usage();
 	if (!npages || !iters)
 		usage();
+	/* Diagnosis only: PCACHE_FORK_HOT_NAP_US, a pause after each sfr. */
+	nap_us = getenv("PCACHE_FORK_HOT_NAP_US") ?
+		 strtoull(getenv("PCACHE_FORK_HOT_NAP_US"), NULL, 0) : 0;
 	model = xalloc(npages * BS);
 	got = xalloc(BS);
 	t = calloc(iters, sizeof(*t));
@@ -1819,8 +1822,11 @@ static int do_hot(const char *file, uint64_t npages, uint64_t iters,
 		t[i] = now_ns() - t0;
 		total += t[i];
 		memcpy(model + off, data, 64);
-		if (every && (i + 1) % every == 0)
+		if (every && (i + 1) % every == 0) {
 			sfr(fd, 0, 0);
+			if (nap_us)
+				sleep_us(nap_us);
+		}
 	}
 	wall = now_ns() - start;
 	xfsync(fd);
@@ -1832,6 +1838,21 @@ static int do_hot(const char *file, uint64_t npages, uint64_t iters,
 				printf("# page %" PRIu64 " is not the last content written\n",
 				       i);
 		}
+	if (getenv("PCACHE_FORK_HOT_SLOW")) {
+		/* The slowest writes, and where they fell in the cycle. */
+		uint64_t n = strtoull(getenv("PCACHE_FORK_HOT_SLOW"), NULL, 0);
+		uint64_t k, j, m;
+
+		for (k = 0; k < n && k < iters; k++) {
+			for (m = 0, j = 1; j < iters; j++)
+				if (t[j] > t[m])
+					m = j;
+			printf("# slow write %" PRIu64 " (%" PRIu64
+			       " after an sfr): %.1f us\n", m,
+			       every ? m % every : 0, t[m] / 1e3);
+			t[m] = 0;
+		}
+	}
 	qsort(t, iters, sizeof(*t), cmp_u64);
 	printf("hot_p50_us %.1f\n", pct(t, iters, 50) / 1e3);
 	printf("hot_p99_us %.1f\n", pct(t, iters, 99) / 1e3);

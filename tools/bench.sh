@@ -38,7 +38,20 @@
 #    at once: execs per second, share of its text served node-locally.
 # QEMU emulates the topology, not the latency: on real NUMA hardware the
 # same rows show the latency gain (see README).
-# BENCH_ONLY takes "read fault files swap reread repl".
+#
+# Then the fork-on-write rows (issue 5), on a null_blk device whose every
+# request takes 3 ms, with stable writes on, ext4: a process rewrites 8
+# hot pages FORK_ITERS times (64 bytes at a time, write(2), or stores to a
+# shared mapping) and starts writeback of them with sync_file_range()
+# every 8 writes (or every 128), so writes hit pages under writeback:
+# latency p50 /
+# p99 / max of each write or store, writes per second, and sectors
+# written to the device, with fork off (stock: the writer waits), fork on,
+# and, as the floor, stable writes off (no wait, no stable pages).  The
+# filesystem is mounted with lazytime in all three, so that a write's
+# mtime update costs no journal transaction.  Each setup runs
+# FORK_ROUNDS times, medians reported.
+# BENCH_ONLY takes "read fault files swap reread repl fork".
 set -u
 . "$(dirname "$0")/../selftests/lib.sh" > /dev/null
 BENCH=$BUILD/bench/pcache_bench
@@ -420,3 +433,103 @@ if [ ${#repl_md[@]} -gt 0 ]; then
 	{ echo; printf '%s\n' "${repl_md[@]}"; } | tee -a /tmp/out/bench.md
 fi
 fs_umount
+
+# ---- fork-on-write ----------------------------------------------------
+FORK_ROUNDS=${FORK_ROUNDS:-3}
+FORK_ITERS=${FORK_ITERS:-2000}
+FORK_EVERY=${FORK_EVERY:-8 128}
+PF=$BUILD/selftests/pcache_fork
+FK=$SYSFS/fork
+FMNT=$MNT-fork
+fork_md=()
+
+# fork_setup: the slow stable-writes device, ext4, mounted at $FMNT.
+fork_setup() {
+	local ko
+	local ko=$BUILD/linux-perf/drivers/block/null_blk/null_blk.ko
+	insmod "$ko" nr_devices=1 memory_backed=1 gb=1 bs=4096 irqmode=2 \
+		completion_nsec=3000000 2>/dev/null || modprobe null_blk \
+		nr_devices=1 memory_backed=1 gb=1 bs=4096 irqmode=2 \
+		completion_nsec=3000000 || return 1
+	echo 1 > /sys/block/nullb0/queue/stable_writes || return 1
+	mkdir -p "$FMNT"
+	mkfs.ext4 -q -F -b 4096 /dev/nullb0 > /dev/null 2>&1
+}
+
+# fork_mount STABLE: mount it with stable_writes STABLE (the flag is read
+# at mount and inode creation), lazytime (so that the mtime update of a
+# write costs no journal transaction, in every setup alike).
+fork_mount() {
+	! mountpoint -q "$FMNT" || umount "$FMNT"
+	echo "$1" > /sys/block/nullb0/queue/stable_writes &&
+		mount -t ext4 -o lazytime /dev/nullb0 "$FMNT"
+}
+
+# fork_run MODE EVERY SETUP: SETUP is off (stock), on (fork) or floor
+# (stable writes off); sync_file_range() every EVERY writes.  Prints
+# "p50 p99 max writes/s sectors_written".
+fork_run() {
+	local mode=$1 every=$2 setup=$3 w0 out
+	if [ "$setup" = floor ]; then fork_mount 0; else fork_mount 1; fi || exit 1
+	pcache_load || exit 1
+	[ "$setup" = on ] && echo 1 > "$FK/enabled"
+	rm -f "$FMNT/hot"
+	"$PF" hot "$FMNT/hot" 8 8 8 "$mode" > /dev/null 2>&1	# allocate
+	w0=$(awk '{ print $7 }' /sys/block/nullb0/stat)
+	out=$("$PF" hot "$FMNT/hot" 8 "$FORK_ITERS" "$every" "$mode" 2>&1)
+	sync
+	w0=$(($(awk '{ print $7 }' /sys/block/nullb0/stat) - w0))
+	[ "$setup" = on ] && echo 0 > "$FK/enabled"
+	pcache_unload
+	echo "$out" | awk -v w="$w0" '
+		{ v[$1] = $2 }
+		END { if (v["hot_bad"] != "0") { print "- - - - -"; exit }
+		      printf "%s %s %s %s %s\n", v["hot_p50_us"], v["hot_p99_us"],
+			     v["hot_max_us"], v["hot_ops_per_s"], w }'
+}
+
+if want fork && [ -x "$PF" ] && fork_setup; then
+	declare -A fp50=() fp99=() fmax=() fops=() fsec=()
+	for r in $(seq "$FORK_ROUNDS"); do
+		for mode in write mmap; do
+			for every in $FORK_EVERY; do
+				for setup in off on floor; do
+					read -r a b c d e < <(fork_run $mode "$every" $setup)
+					k=$mode.$every.$setup
+					fp50[$k]+="$a " fp99[$k]+="$b " fmax[$k]+="$c "
+					fops[$k]+="$d " fsec[$k]+="$e "
+					echo "bench: fork $mode every $every $setup: p50 $a us p99 $b us max $c us, $d writes/s, $e sectors" >&2
+				done
+			done
+		done
+	done
+	fork_md+=("Fork-on-write: a writer rewriting 8 hot pages under writeback ($(uname -r); null_blk, 3 ms per request, stable writes, ext4 with lazytime; $FORK_ITERS writes of 64 bytes, sync_file_range() of the 8 pages every 8 or every 128 writes; medians of $FORK_ROUNDS runs)")
+	fork_md+=("")
+	fork_md+=("| workload | metric | stock (waits for the I/O) | fork on | stock / fork (latency), fork / stock (writes, sectors) | floor: stable writes off |")
+	fork_md+=("|---|---|---|---|---|---|")
+	for mode in write mmap; do
+		for every in $FORK_EVERY; do
+			if [ $mode = write ]; then w="write(2)"; else w="mmap stores"; fi
+			w="$w, sync_file_range every $every"
+			b=$mode.$every
+			# shellcheck disable=SC2086 # lists of numbers
+			{
+				o50=$(med ${fp50[$b.off]}); n50=$(med ${fp50[$b.on]}); l50=$(med ${fp50[$b.floor]})
+				o99=$(med ${fp99[$b.off]}); n99=$(med ${fp99[$b.on]}); l99=$(med ${fp99[$b.floor]})
+				omx=$(med ${fmax[$b.off]}); nmx=$(med ${fmax[$b.on]}); lmx=$(med ${fmax[$b.floor]})
+				oop=$(med ${fops[$b.off]}); nop=$(med ${fops[$b.on]}); lop=$(med ${fops[$b.floor]})
+				osc=$(med ${fsec[$b.off]}); nsc=$(med ${fsec[$b.on]}); lsc=$(med ${fsec[$b.floor]})
+			} 2>/dev/null
+			fork_md+=("| $w | latency p50, us | $(fmt "$o50" %.1f) | $(fmt "$n50" %.1f) | $(rel "$o50" "$n50") | $(fmt "$l50" %.1f) |")
+			fork_md+=("| $w | latency p99, us | $(fmt "$o99" %.1f) | $(fmt "$n99" %.1f) | $(rel "$o99" "$n99") | $(fmt "$l99" %.1f) |")
+			fork_md+=("| $w | latency max, us | $(fmt "$omx" %.1f) | $(fmt "$nmx" %.1f) | $(rel "$omx" "$nmx") | $(fmt "$lmx" %.1f) |")
+			fork_md+=("| $w | writes/s | $(fmt "$oop") | $(fmt "$nop") | $(rel "$nop" "$oop") | $(fmt "$lop") |")
+			fork_md+=("| $w | sectors written to the device | $(fmt "$osc") | $(fmt "$nsc") | $(rel "$nsc" "$osc") | $(fmt "$lsc") |")
+		done
+	done
+	umount "$FMNT"
+	rmmod null_blk
+fi
+if [ ${#fork_md[@]} -gt 0 ]; then
+	{ echo; printf '%s\n' "${fork_md[@]}"; } | tee -a /tmp/out/bench.md
+fi
