@@ -287,6 +287,9 @@ static enum fork_reason fork_check_buffers(struct folio *folio)
 	do {
 		if (buffer_dirty(bh))
 			return FORK_DIRTY;
+		/* Delayed allocation: the reservation is the old folio's. */
+		if (buffer_delay(bh))
+			return FORK_UNSUPPORTED;
 		if (READ_ONCE(bh->b_state) & ~FORK_BH_ANY)
 			return FORK_UNSUPPORTED;	/* journal, fs private */
 		if (bh->b_private)
