@@ -57,6 +57,7 @@ static const struct pcache_site_info pcache_sites[PCACHE_NR_SITES] = {
 	[PCACHE_SITE_UNMOUNT]		= { "unmount",		PCACHE_HOOK_INVALIDATE },
 	[PCACHE_SITE_READ_FOLIO]	= { "read_folio",	PCACHE_HOOK_MISS },
 	[PCACHE_SITE_READAHEAD]		= { "readahead",	PCACHE_HOOK_MISS },
+	[PCACHE_SITE_WB_BUSY]		= { "wb_busy",		PCACHE_HOOK_WRITEBACK },
 	[PCACHE_SITE_WB_PREPARE]	= { "wb_prepare",	PCACHE_HOOK_WRITEBACK },
 	[PCACHE_SITE_WB_START]		= { "wb_start",		PCACHE_HOOK_WRITEBACK },
 	[PCACHE_SITE_WB_END]		= { "wb_end",		PCACHE_HOOK_WRITEBACK },
@@ -171,6 +172,12 @@ static void pcache_op_writeback(struct folio *folio, enum pcache_site site)
 	pcache_fork_writeback(folio, site);
 }
 
+static bool pcache_op_writeback_busy(struct folio *folio)
+{
+	trace_pcache_writeback(PCACHE_SITE_WB_BUSY, folio->mapping, folio);
+	return pcache_fork_writeback_busy(folio);
+}
+
 static struct address_space *
 pcache_op_writeback_end(struct folio *folio, struct address_space *mapping)
 {
@@ -279,6 +286,8 @@ static void pcache_ops_update(void)
 		      pcache_op_fill_folio);
 	PCACHE_SET_OP(writeback, (t & BIT(PCACHE_TRACE_WRITEBACK)) || fork,
 		      pcache_op_writeback);
+	PCACHE_SET_OP(writeback_busy, (t & BIT(PCACHE_TRACE_WRITEBACK)) || fork,
+		      pcache_op_writeback_busy);
 	PCACHE_SET_OP(writeback_end, (t & BIT(PCACHE_TRACE_WRITEBACK)) || fork,
 		      pcache_op_writeback_end);
 	PCACHE_SET_OP(invalidate,

@@ -15,10 +15,10 @@ t_check "hooks_enabled is 1 after a default load" \
 	test "$(cat "$SYSFS/hooks_enabled")" = 1
 t_check "version reads the module's version" \
 	test "$(cat "$SYSFS/version")" = "$(cat /sys/module/pcache/version)"
-t_check "debugfs hooks lists all 25 call sites" \
-	test "$(wc -l < "$DEBUGFS/hooks")" = 25
+t_check "debugfs hooks lists all 26 call sites" \
+	test "$(wc -l < "$DEBUGFS/hooks")" = 26
 t_check "debugfs has one counter file per site" \
-	test "$(ls "$DEBUGFS/sites" | wc -l)" = 25
+	test "$(ls "$DEBUGFS/sites" | wc -l)" = 26
 t_check_fails "a second insmod is refused" pcache_load
 t_check "the first instance is still loaded" test -d "$SYSFS"
 t_check "rmmod pcache" pcache_unload

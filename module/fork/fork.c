@@ -36,9 +36,11 @@
  * charged to the old one's memcg; the old one is uncharged when freed.
  *
  * Ordering on disk: writeback of the new folio does not start while the
- * old one's I/O is in flight (the WB_PREPARE hook in
- * folio_clear_dirty_for_io() waits for it), so the device never sees the
- * older content after the newer.  fsync, fdatasync, sync_file_range(),
+ * old one's I/O is in flight, so the device never sees the older content
+ * after the newer.  Background writeback skips the copy meanwhile (the
+ * WB_BUSY hook where it picks folios, as it skips a folio under
+ * writeback); data integrity writeback waits for the old I/O (the
+ * WB_PREPARE hook in folio_clear_dirty_for_io()).  fsync, fdatasync, sync_file_range(),
  * O_SYNC writes, sync(2) and unmount wait for forked-off I/O in their
  * range (the FDATAWAIT hook), and so do truncate, hole punch and the
  * fallocate ranges (the TRUNCATE hook, after the page cache is truncated
@@ -119,6 +121,7 @@ enum fork_stat {
 	FORK_REFUSED,
 	FORK_WAITED,
 	FORK_WAITED_ORDER,
+	FORK_WB_SKIPPED,
 	FORK_ORDER_VIOLATIONS,
 	FORK_RELEASED,
 	FORK_RELEASE_BUSY,
@@ -657,13 +660,8 @@ out:
 	return waited;
 }
 
-/*
- * WB_PREPARE: @folio, locked in its mapping, may go under writeback next.
- * If it is the copy of a folio whose I/O to the same blocks is still in
- * flight, wait for that I/O first.  WB_START: count a start that was not
- * held back (there should be none).
- */
-void pcache_fork_writeback(struct folio *folio, enum pcache_site site)
+/* Is I/O of an older copy of @folio, in its mapping, in flight? */
+static bool fork_older_in_flight(struct folio *folio)
 {
 	struct address_space *mapping = folio->mapping;
 	struct fork_map *fm;
@@ -672,21 +670,49 @@ void pcache_fork_writeback(struct folio *folio, enum pcache_site site)
 
 	if (!atomic_long_read(&fork_nr_inflight) || !mapping ||
 	    folio_test_anon(folio))
-		return;
-	if (site == PCACHE_SITE_WB_PREPARE) {
-		if (fork_wait_range(mapping, folio->index, folio->index, folio))
-			fork_count(FORK_WAITED_ORDER);
-		return;
-	}
-	if (site != PCACHE_SITE_WB_START)
-		return;
+		return false;
 	rcu_read_lock();
 	fm = fork_map_find(mapping);
 	rec = fm ? xa_load(&fm->recs, folio->index) : NULL;
 	inflight = rec && rec->old != folio && folio_test_writeback(rec->old);
 	rcu_read_unlock();
-	if (inflight)
+	return inflight;
+}
+
+/*
+ * WB_BUSY, atomic: background writeback is about to write @folio, dirty
+ * and locked.  While an older copy's I/O to the same blocks is in flight,
+ * skip it, as background writeback skips a folio under writeback: it
+ * stays dirty for a later pass, and the writer goes on without waiting.
+ */
+bool pcache_fork_writeback_busy(struct folio *folio)
+{
+	if (!fork_older_in_flight(folio))
+		return false;
+	fork_count(FORK_WB_SKIPPED);
+	return true;
+}
+
+/*
+ * WB_PREPARE: @folio, locked in its mapping, may go under writeback next
+ * (data integrity writeback does not skip).  If it is the copy of a folio
+ * whose I/O to the same blocks is still in flight, wait for that I/O
+ * first.  WB_START: count a start that was not held back (there should be
+ * none).
+ */
+void pcache_fork_writeback(struct folio *folio, enum pcache_site site)
+{
+	if (!atomic_long_read(&fork_nr_inflight) || !folio->mapping ||
+	    folio_test_anon(folio))
+		return;
+	if (site == PCACHE_SITE_WB_PREPARE) {
+		if (fork_wait_range(folio->mapping, folio->index,
+				    folio->index, folio))
+			fork_count(FORK_WAITED_ORDER);
+	} else if (site == PCACHE_SITE_WB_START &&
+		   fork_older_in_flight(folio)) {
 		fork_count(FORK_ORDER_VIOLATIONS);
+	}
 }
 
 /* FDATAWAIT: fsync, sync_file_range(), sync(2) wait for forked I/O too. */
@@ -1021,6 +1047,7 @@ FORK_STAT(refused_large, FORK_REFUSED_FIRST + FORK_LARGE);
 FORK_STAT(refused_unsupported, FORK_REFUSED_FIRST + FORK_UNSUPPORTED);
 FORK_STAT(waited, FORK_WAITED);
 FORK_STAT(waited_order, FORK_WAITED_ORDER);
+FORK_STAT(wb_skipped, FORK_WB_SKIPPED);
 FORK_STAT(order_violations, FORK_ORDER_VIOLATIONS);
 FORK_STAT(released, FORK_RELEASED);
 FORK_STAT(release_busy, FORK_RELEASE_BUSY);
@@ -1038,6 +1065,7 @@ static struct attribute *fork_stat_attrs[] = {
 	&fork_stat_refused_unsupported.attr.attr,
 	&fork_stat_waited.attr.attr,
 	&fork_stat_waited_order.attr.attr,
+	&fork_stat_wb_skipped.attr.attr,
 	&fork_stat_order_violations.attr.attr,
 	&fork_stat_released.attr.attr,
 	&fork_stat_release_busy.attr.attr,

@@ -14,6 +14,7 @@ struct folio;
 bool pcache_fork_write_folio(struct address_space *mapping,
 			     struct folio *folio, enum pcache_site site);
 void pcache_fork_writeback(struct folio *folio, enum pcache_site site);
+bool pcache_fork_writeback_busy(struct folio *folio);
 struct address_space *pcache_fork_writeback_end(struct folio *folio,
 						struct address_space *mapping);
 void pcache_fork_fdatawait(struct address_space *mapping, loff_t start,
