@@ -469,7 +469,7 @@ fork_mount() {
 # (stable writes off); sync_file_range() every EVERY writes.  Prints
 # "p50 p99 max writes/s sectors_written".
 fork_run() {
-	local mode=$1 every=$2 setup=$3 w0 out
+	local mode=$1 every=$2 setup=$3 w0 out nf=-
 	if [ "$setup" = floor ]; then fork_mount 0; else fork_mount 1; fi || exit 1
 	pcache_load || exit 1
 	[ "$setup" = on ] && echo 1 > "$FK/enabled"
@@ -479,26 +479,29 @@ fork_run() {
 	out=$("$PF" hot "$FMNT/hot" 8 "$FORK_ITERS" "$every" "$mode" 2>&1)
 	sync
 	w0=$(($(awk '{ print $7 }' /sys/block/nullb0/stat) - w0))
-	[ "$setup" = on ] && echo 0 > "$FK/enabled"
+	if [ "$setup" = on ]; then
+		nf=$(cat "$FK/stats/forked")
+		echo 0 > "$FK/enabled"
+	fi
 	pcache_unload
-	echo "$out" | awk -v w="$w0" '
+	echo "$out" | awk -v w="$w0" -v nf="$nf" '
 		{ v[$1] = $2 }
-		END { if (v["hot_bad"] != "0") { print "- - - - -"; exit }
-		      printf "%s %s %s %s %s\n", v["hot_p50_us"], v["hot_p99_us"],
-			     v["hot_max_us"], v["hot_ops_per_s"], w }'
+		END { if (v["hot_bad"] != "0") { print "- - - - - -"; exit }
+		      printf "%s %s %s %s %s %s\n", v["hot_p50_us"], v["hot_p99_us"],
+			     v["hot_max_us"], v["hot_ops_per_s"], w, nf }'
 }
 
 if want fork && [ -x "$PF" ] && fork_setup; then
-	declare -A fp50=() fp99=() fmax=() fops=() fsec=()
+	declare -A fp50=() fp99=() fmax=() fops=() fsec=() fnf=()
 	for r in $(seq "$FORK_ROUNDS"); do
 		for mode in write mmap; do
 			for every in $FORK_EVERY; do
 				for setup in off on floor; do
-					read -r a b c d e < <(fork_run $mode "$every" $setup)
+					read -r a b c d e f < <(fork_run $mode "$every" $setup)
 					k=$mode.$every.$setup
 					fp50[$k]+="$a " fp99[$k]+="$b " fmax[$k]+="$c "
-					fops[$k]+="$d " fsec[$k]+="$e "
-					echo "bench: fork $mode every $every $setup: p50 $a us p99 $b us max $c us, $d writes/s, $e sectors" >&2
+					fops[$k]+="$d " fsec[$k]+="$e " fnf[$k]+="$f "
+					echo "bench: fork $mode every $every $setup: p50 $a us p99 $b us max $c us, $d writes/s, $e sectors, $f forks" >&2
 				done
 			done
 		done
@@ -519,12 +522,14 @@ if want fork && [ -x "$PF" ] && fork_setup; then
 				omx=$(med ${fmax[$b.off]}); nmx=$(med ${fmax[$b.on]}); lmx=$(med ${fmax[$b.floor]})
 				oop=$(med ${fops[$b.off]}); nop=$(med ${fops[$b.on]}); lop=$(med ${fops[$b.floor]})
 				osc=$(med ${fsec[$b.off]}); nsc=$(med ${fsec[$b.on]}); lsc=$(med ${fsec[$b.floor]})
+				nnf=$(med ${fnf[$b.on]})
 			} 2>/dev/null
 			fork_md+=("| $w | latency p50, us | $(fmt "$o50" %.1f) | $(fmt "$n50" %.1f) | $(rel "$o50" "$n50") | $(fmt "$l50" %.1f) |")
 			fork_md+=("| $w | latency p99, us | $(fmt "$o99" %.1f) | $(fmt "$n99" %.1f) | $(rel "$o99" "$n99") | $(fmt "$l99" %.1f) |")
 			fork_md+=("| $w | latency max, us | $(fmt "$omx" %.1f) | $(fmt "$nmx" %.1f) | $(rel "$omx" "$nmx") | $(fmt "$lmx" %.1f) |")
 			fork_md+=("| $w | writes/s | $(fmt "$oop") | $(fmt "$nop") | $(rel "$nop" "$oop") | $(fmt "$lop") |")
 			fork_md+=("| $w | sectors written to the device | $(fmt "$osc") | $(fmt "$nsc") | $(rel "$nsc" "$osc") | $(fmt "$lsc") |")
+			fork_md+=("| $w | pages forked | - | $(fmt "$nnf") | | - |")
 		done
 	done
 	umount "$FMNT"
