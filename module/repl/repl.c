@@ -387,6 +387,15 @@ put:
  * Returns the replica, referenced for the caller (and locked if @locked),
  * or NULL.
  */
+/* Was @rp's page written less than write_quiet_ms ago? */
+static bool repl_write_quiet(struct repl_page *rp)
+{
+	unsigned long w = READ_ONCE(rp->last_write);
+
+	return w && time_before(jiffies, w + msecs_to_jiffies(
+					READ_ONCE(repl_write_quiet_ms)));
+}
+
 static struct folio *repl_create(struct address_space *mapping,
 				 struct folio *master, int nid, bool locked)
 {
@@ -397,6 +406,16 @@ static struct folio *repl_create(struct address_space *mapping,
 	unsigned int gen, refs;
 	u32 *reads;
 
+	/*
+	 * A page written within write_quiet_ms is not replicated: say so
+	 * before taking its lock, which its writers hold all the time.
+	 */
+	m = repl_map_find(mapping);
+	rp = m ? xa_load(&m->pages, master->index) : NULL;
+	if (rp && repl_write_quiet(rp)) {
+		repl_count(REPL_SKIP_QUIET, 1);
+		return NULL;
+	}
 	if (!locked && !folio_trylock(master)) {
 		repl_count(REPL_SKIP_BUSY, 1);
 		return NULL;
@@ -426,9 +445,7 @@ static struct folio *repl_create(struct address_space *mapping,
 	WRITE_ONCE(reads[nid], READ_ONCE(reads[nid]) + 1);
 	if (READ_ONCE(reads[nid]) < READ_ONCE(repl_min_remote_reads))
 		goto out;
-	if (READ_ONCE(rp->last_write) &&
-	    time_before(jiffies, READ_ONCE(rp->last_write) +
-			msecs_to_jiffies(READ_ONCE(repl_write_quiet_ms)))) {
+	if (repl_write_quiet(rp)) {
 		repl_count(REPL_SKIP_QUIET, 1);
 		goto out;
 	}
