@@ -391,9 +391,9 @@ put:
 static bool repl_write_quiet(struct repl_page *rp)
 {
 	unsigned long w = READ_ONCE(rp->last_write);
+	unsigned long quiet = msecs_to_jiffies(READ_ONCE(repl_write_quiet_ms));
 
-	return w && time_before(jiffies, w + msecs_to_jiffies(
-					READ_ONCE(repl_write_quiet_ms)));
+	return w && time_before(jiffies, w + quiet);
 }
 
 static struct folio *repl_create(struct address_space *mapping,
