@@ -25,7 +25,7 @@ TORTURE_S=${PCACHE_REPL_TORTURE_S:-20}
 TRUNC_S=${PCACHE_REPL_TRUNC_S:-15}
 CG_MAX=24M
 MP=4096		# memory pressure: 4 files of 16 MiB
-HP=1024		# the held file: 4 MiB
+HP=4096		# the held file: 16 MiB
 
 [ -x "$RB" ] || t_skip_all "$RB is not built"
 [ -b "$DISK" ] || t_skip_all "no test disk $DISK"
@@ -320,6 +320,48 @@ if cg_setup $CG_MAX; then
 	t_check "  the files are right on node 1 outside the cgroup" \
 		env PCACHE_REPL_NODE=1 "$RB" check "$D/m1" $MP 11
 
+	# The cgroup asks for memory while its replicas are all mapped:
+	# reclaim itself unmaps and frees them (a worker may run too late for
+	# the charge, which then calls the OOM killer).  One process maps 16
+	# MiB of replicas, then anonymous memory needs 4 MiB more than the
+	# cgroup has left (there is no swap: only replicas can give way).
+	collapse_all
+	cg_evict
+	bash -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$CG" \
+		"$RB" hold "$D/m1" $MP 1 120 11 > "$D/h0.log" 2>&1 &
+	h0=$!
+	for _ in $(seq 1200); do
+		grep -q '^ready' "$D/h0.log" && break
+		kill -0 $h0 2>/dev/null || break
+		sleep 0.1
+	done
+	n0=$(rst nr_replica_pages)
+	cur=$(cat "$CG/memory.current") max=$(cat "$CG/memory.max")
+	anon=$(((max - cur) / 1048576 + 4))
+	dir0=$(rst shrink_mapped_direct)
+	hs=0
+	if [ "$n0" -lt 2048 ]; then
+		hs=4
+	elif ! hold_start $anon 5; then
+		hs=1
+	else
+		hold_check || hs=2
+		hold_stop || { [ $hs != 0 ] || hs=3; }
+	fi
+	ddir=$(($(rst shrink_mapped_direct) - dir0))
+	kill -USR1 $h0 2>/dev/null
+	wait $h0; r0=$?
+	t_diag "anon $anon MiB beside $n0 mapped replicas (memory.current $cur): hold status $hs, shrink_mapped_direct +$ddir deferred $(rst shrink_mapped_deferred), swap $(awk 'NR > 1 { n++ } END { print n + 0 }' /proc/swaps) devices"
+	t_check "$anon MiB of anonymous memory in the cgroup beside $n0 mapped replicas: every byte right" \
+		test $hs = 0
+	t_check "  reclaim freed mapped replicas itself (shrink_mapped_direct +$ddir)" \
+		test "$ddir" -gt 0
+	t_check "  the process mapping them reads every word right after" \
+		test "$r0" = 0
+	oom=$(awk '$1 == "oom_kill" { print $2 }' "$CG/memory.events")
+	t_check "  no OOM kill in the cgroup (oom_kill ${oom:-?})" test "${oom:-1}" = 0
+	rm -f "$D/h0.log"
+
 	# Mapped replicas give way too: two processes in the cgroup map 32
 	# MiB; reclaim there (memory.reclaim) has the worker unmap and free
 	# the cold ones, and the processes fault the pages in again.
@@ -414,8 +456,9 @@ t_check "  nr_replica_pages is 0 within 5 s" wait_no_replicas
 t_check "  collapse_disable rose" rose collapse_disable "$d0"
 free2=$(node1_free)
 t_diag "node 1 free: $free0 KiB before, $free1 with $HP replicas mapped, $free2 after off"
-t_check "  node 1 got the replicas' memory back (free $free2 KiB >= $free1 + $((HP * 4 * 3 / 4)))" \
-	test "$free2" -ge $((free1 + HP * 4 * 3 / 4))
+# (Half of it: other allocations on node 1 come and go meanwhile.)
+t_check "  node 1 got the replicas' memory back (free $free2 KiB >= $free1 + $((HP * 4 / 2)))" \
+	test "$free2" -ge $((free1 + HP * 4 / 2))
 t_check "  the process reads every word right after (mapping and read(2))" hold_stop
 on=$(mapped_on_last "$D/hold.log")
 t_check "  its pages are node 0's masters again ($on of $HP on node 1)" pct_le "${on:-$HP}" $HP 5

@@ -40,7 +40,8 @@
  * (counted).  The shrinker, per node and memory cgroup, frees replicas
  * coldest first (second chance: a replica read since the last scan is
  * passed over once), so memory.max reclaim frees replicas too; mapped
- * ones go to a worker, as unmapping them sleeps.
+ * ones are unmapped and freed by reclaim itself when it may sleep (taking
+ * only trylocks, see repl_collapse_try()), else, or if busy, by a worker.
  *
  * Coherence.  Every collapse bumps the page's generation under the map's
  * lock and marks its replicas dead; a replica is installed only if the
@@ -125,6 +126,8 @@ enum repl_stat {
 	REPL_SKIP_CAP,
 	REPL_SKIP_BUSY,
 	REPL_SKIP_LARGE,
+	REPL_SHRINK_MAPPED_DIRECT,
+	REPL_SHRINK_MAPPED_DEFERRED,
 	REPL_NR_STATS
 };
 
@@ -605,55 +608,32 @@ static void repl_hist_add(unsigned long born)
 }
 
 /*
- * Drop every replica of pages @first..@last of @m, unmapping them first;
- * with @forget, also the pages' remote read counts.  Sleeps.
+ * Collapse, second half: the replicas on @victims are dead, and no fault
+ * maps them any more.  Zap their PTEs, unlink them, unpin the masters and
+ * free them; with @forget, also drop the read counts of @first..@last.
+ * Under m->collapse; sleeps.  Returns the number freed.
  */
-static void repl_collapse(struct repl_map *m, pgoff_t first, pgoff_t last,
-			  enum repl_reason why, bool forget)
+static int repl_collapse_finish(struct repl_map *m, struct list_head *victims,
+				pgoff_t first, pgoff_t last,
+				enum repl_reason why, bool forget)
 {
 	struct address_space *mapping = m->mapping;
 	struct folio_batch masters;
 	struct repl_copy *c, *tmp;
 	struct repl_page *rp;
-	LIST_HEAD(victims);
 	unsigned long index;
-	int nid, nr = 0, nr_mapped = 0;
+	int nr = 0;
 
-	mutex_lock(&m->collapse);
-	/* 1: no new replica, no new user of these. */
-	xa_lock(&m->pages);
-	xa_for_each_range(&m->pages, index, rp, first, last) {
-		rp->gen++;
-		if (why == REPL_WRITE)
-			WRITE_ONCE(rp->last_write, jiffies ?: 1);
-		for (nid = 0; nid < nr_node_ids; nid++) {
-			c = rcu_dereference_protected(rp->copy[nid],
-						      lockdep_is_held(&m->pages.xa_lock));
-			if (!c)
-				continue;
-			WRITE_ONCE(c->dead, true);
-			list_add_tail(&c->victim, &victims);
-		}
-	}
-	xa_unlock(&m->pages);
+	lockdep_assert_held(&m->collapse);
+	/* Zap the PTEs of the mapped ones. */
+	list_for_each_entry(c, victims, victim)
+		if (folio_mapped(c->folio))
+			unmap_mapping_pages(mapping, c->rp->index, 1, false);
 
-	/* 2: faults that took a replica before have mapped it by now. */
-	list_for_each_entry(c, &victims, victim) {
-		folio_lock(c->folio);
-		folio_unlock(c->folio);
-	}
-	/* 3: zap the PTEs of the mapped ones, in runs of indices. */
-	list_for_each_entry(c, &victims, victim) {
-		if (!folio_mapped(c->folio))
-			continue;
-		nr_mapped++;
-		unmap_mapping_pages(mapping, c->rp->index, 1, false);
-	}
-
-	/* 4: unlink, unpin the masters, free. */
+	/* Unlink, unpin the masters, free. */
 	folio_batch_init(&masters);
 	xa_lock(&m->pages);
-	list_for_each_entry(c, &victims, victim) {
+	list_for_each_entry(c, victims, victim) {
 		rp = c->rp;
 		RCU_INIT_POINTER(rp->copy[c->nid], NULL);
 		list_lru_del_obj(&repl_lru, &c->lru);
@@ -683,7 +663,7 @@ static void repl_collapse(struct repl_map *m, pgoff_t first, pgoff_t last,
 	}
 	xa_unlock(&m->pages);
 	folio_batch_release(&masters);
-	list_for_each_entry_safe(c, tmp, &victims, victim) {
+	list_for_each_entry_safe(c, tmp, victims, victim) {
 		trace_pcache_repl_collapse(mapping->host->i_sb->s_dev,
 					   mapping->host->i_ino, c->rp->index,
 					   1, folio_mapped(c->folio), why);
@@ -691,11 +671,100 @@ static void repl_collapse(struct repl_map *m, pgoff_t first, pgoff_t last,
 		folio_put(c->folio);
 		call_srcu(&repl_srcu, &c->rcu, repl_copy_free);
 	}
-	mutex_unlock(&m->collapse);
 	if (nr) {
 		repl_count(REPL_COLLAPSED, nr);
 		repl_count(REPL_COLLAPSE_FIRST + why, nr);
 	}
+	return nr;
+}
+
+/*
+ * Drop every replica of pages @first..@last of @m, unmapping them first;
+ * with @forget, also the pages' remote read counts.  Sleeps.
+ */
+static void repl_collapse(struct repl_map *m, pgoff_t first, pgoff_t last,
+			  enum repl_reason why, bool forget)
+{
+	struct repl_copy *c;
+	struct repl_page *rp;
+	LIST_HEAD(victims);
+	unsigned long index;
+	int nid;
+
+	mutex_lock(&m->collapse);
+	/* 1: no new replica, no new user of these. */
+	xa_lock(&m->pages);
+	xa_for_each_range(&m->pages, index, rp, first, last) {
+		rp->gen++;
+		if (why == REPL_WRITE)
+			WRITE_ONCE(rp->last_write, jiffies ?: 1);
+		for (nid = 0; nid < nr_node_ids; nid++) {
+			c = rcu_dereference_protected(rp->copy[nid],
+						      lockdep_is_held(&m->pages.xa_lock));
+			if (!c)
+				continue;
+			WRITE_ONCE(c->dead, true);
+			list_add_tail(&c->victim, &victims);
+		}
+	}
+	xa_unlock(&m->pages);
+
+	/* 2: faults that took a replica before have mapped it by now. */
+	list_for_each_entry(c, &victims, victim) {
+		folio_lock(c->folio);
+		folio_unlock(c->folio);
+	}
+	/* 3, 4: zap, unlink, free. */
+	repl_collapse_finish(m, &victims, first, last, why, forget);
+	mutex_unlock(&m->collapse);
+}
+
+/*
+ * The shrinker's collapse of page @index of @m, from reclaim: it may sleep
+ * on i_mmap_rwsem (for read, as try_to_unmap() in reclaim does) but takes
+ * the collapse mutex and the replicas' folio locks only by trylock, since
+ * the reclaiming task may hold one of them (a fault allocating its page
+ * table with the replica locked).  Holding every replica's lock while it
+ * is marked dead does what step 2 of repl_collapse() waits for.  Returns
+ * the number of replicas freed, or -EBUSY if a lock was taken.
+ */
+static int repl_collapse_try(struct repl_map *m, pgoff_t index)
+{
+	struct repl_copy *c;
+	struct repl_page *rp;
+	LIST_HEAD(victims);
+	int nid, nr;
+
+	if (!mutex_trylock(&m->collapse))
+		return -EBUSY;
+	xa_lock(&m->pages);
+	rp = xa_load(&m->pages, index);
+	for (nid = 0; rp && nid < nr_node_ids; nid++) {
+		c = rcu_dereference_protected(rp->copy[nid],
+					      lockdep_is_held(&m->pages.xa_lock));
+		if (!c)
+			continue;
+		if (!folio_trylock(c->folio))
+			goto busy;
+		list_add_tail(&c->victim, &victims);
+	}
+	if (rp)
+		rp->gen++;
+	list_for_each_entry(c, &victims, victim) {
+		WRITE_ONCE(c->dead, true);
+		folio_unlock(c->folio);
+	}
+	xa_unlock(&m->pages);
+	nr = repl_collapse_finish(m, &victims, index, index, REPL_SHRINK,
+				  false);
+	mutex_unlock(&m->collapse);
+	return nr;
+busy:
+	list_for_each_entry(c, &victims, victim)
+		folio_unlock(c->folio);
+	xa_unlock(&m->pages);
+	mutex_unlock(&m->collapse);
+	return -EBUSY;
 }
 
 /*
@@ -859,6 +928,52 @@ static enum lru_status repl_isolate(struct list_head *item,
 	return LRU_REMOVED;
 }
 
+/*
+ * Collapse up to @n of the cold mapped replicas queued on repl_zapq, from
+ * reclaim: a memory cgroup at memory.max whose replicas are all mapped
+ * must get pages back before its charge gives up and calls the OOM
+ * killer, which a worker (that may not run in time) cannot promise.  One
+ * that is busy is queued again for the worker, if no collapse has it.
+ * Inside repl_srcu.  Returns the number of replicas freed.
+ */
+static unsigned long repl_shrink_mapped(unsigned long n)
+{
+	unsigned long freed = 0, deferred = 0;
+	struct repl_page *rp;
+	struct repl_copy *c;
+	struct repl_map *m;
+	int ret;
+
+	while (n--) {
+		spin_lock(&repl_zapq_lock);
+		c = list_first_entry_or_null(&repl_zapq, struct repl_copy, zap);
+		if (c)
+			list_del_init(&c->zap);
+		spin_unlock(&repl_zapq_lock);
+		if (!c)
+			break;
+		rp = c->rp;
+		m = rp->map;
+		ret = repl_collapse_try(m, rp->index);
+		if (ret >= 0) {
+			freed += ret;
+			continue;
+		}
+		xa_lock(&m->pages);
+		if (rcu_access_pointer(rp->copy[c->nid]) == c &&
+		    !READ_ONCE(c->dead)) {
+			spin_lock(&repl_zapq_lock);
+			list_add_tail(&c->zap, &repl_zapq);
+			spin_unlock(&repl_zapq_lock);
+		}
+		xa_unlock(&m->pages);
+		deferred++;
+	}
+	repl_count(REPL_SHRINK_MAPPED_DIRECT, freed);
+	repl_count(REPL_SHRINK_MAPPED_DEFERRED, deferred);
+	return freed;
+}
+
 static unsigned long repl_shrink_scan(struct shrinker *s,
 				      struct shrink_control *sc)
 {
@@ -872,6 +987,9 @@ static unsigned long repl_shrink_scan(struct shrinker *s,
 	rs.queued = 0;
 	idx = srcu_read_lock(&repl_srcu);
 	freed = list_lru_shrink_walk(&repl_lru, sc, repl_isolate, &rs);
+	/* Reclaim that may sleep collapses the mapped ones itself. */
+	if (rs.queued && (sc->gfp_mask & __GFP_DIRECT_RECLAIM))
+		repl_shrink_mapped(rs.queued);
 	srcu_read_unlock(&repl_srcu, idx);
 	folio_batch_release(&rs.masters);
 	list_for_each_entry_safe(c, tmp, &rs.victims, victim) {
@@ -879,7 +997,7 @@ static unsigned long repl_shrink_scan(struct shrinker *s,
 		folio_put(c->folio);
 		call_srcu(&repl_srcu, &c->rcu, repl_copy_free);
 	}
-	if (rs.queued)
+	if (rs.queued && !list_empty_careful(&repl_zapq))
 		queue_work(system_unbound_wq, &repl_zap_work);
 	if (freed > rs.queued) {
 		repl_count(REPL_COLLAPSED, freed - rs.queued);
@@ -1075,6 +1193,8 @@ REPL_STAT(skip_quiet, REPL_SKIP_QUIET);
 REPL_STAT(skip_cap, REPL_SKIP_CAP);
 REPL_STAT(skip_busy, REPL_SKIP_BUSY);
 REPL_STAT(skip_large, REPL_SKIP_LARGE);
+REPL_STAT(shrink_mapped_direct, REPL_SHRINK_MAPPED_DIRECT);
+REPL_STAT(shrink_mapped_deferred, REPL_SHRINK_MAPPED_DEFERRED);
 REPL_STAT(collapse_write, REPL_COLLAPSE_FIRST + REPL_WRITE);
 REPL_STAT(collapse_truncate, REPL_COLLAPSE_FIRST + REPL_TRUNCATE);
 REPL_STAT(collapse_invalidate, REPL_COLLAPSE_FIRST + REPL_INVALIDATE);
@@ -1093,6 +1213,8 @@ static struct attribute *repl_stat_attrs[] = {
 	&repl_stat_skip_cap.attr.attr,
 	&repl_stat_skip_busy.attr.attr,
 	&repl_stat_skip_large.attr.attr,
+	&repl_stat_shrink_mapped_direct.attr.attr,
+	&repl_stat_shrink_mapped_deferred.attr.attr,
 	&repl_stat_collapse_write.attr.attr,
 	&repl_stat_collapse_truncate.attr.attr,
 	&repl_stat_collapse_invalidate.attr.attr,
