@@ -103,6 +103,7 @@ t_check "enabled is 0 by default" test "$(rget enabled)" = 0
 t_check "min_remote_reads is 2 by default" test "$(rget min_remote_reads)" = 2
 t_check "write_quiet_ms is 1000 by default" test "$(rget write_quiet_ms)" = 1000
 t_check "max_percent is 10 by default" test "$(rget max_percent)" = 10
+t_check "write_backoff_max is 6 by default" test "$(rget write_backoff_max)" = 6
 t_check "nodes is 0-1 by default (all online nodes)" test "$(rget nodes)" = 0-1
 
 # refuse KNOB VALUE WHY: the write fails with EINVAL and changes nothing.
@@ -116,7 +117,7 @@ refuse() {
 		t_fail "$1: '$2' ($3): got '${err:-success}', value $(rget "$1") (was $before)"
 	fi
 }
-for k in enabled min_remote_reads write_quiet_ms max_percent nodes; do
+for k in enabled min_remote_reads write_quiet_ms max_percent write_backoff_max nodes; do
 	refuse $k "" empty
 	refuse $k abc text
 	refuse $k -1 negative
@@ -127,6 +128,7 @@ refuse min_remote_reads 1000001 "out of range"
 refuse write_quiet_ms 3600001 "out of range"
 refuse max_percent 0 "out of range"
 refuse max_percent 101 "out of range"
+refuse write_backoff_max 11 "out of range"
 refuse nodes 5 "offline node"
 refuse nodes 0-9 "offline nodes"
 refuse nodes x garbage
@@ -143,6 +145,8 @@ accept write_quiet_ms 3600000
 accept write_quiet_ms 0
 accept max_percent 100
 accept max_percent 1
+accept write_backoff_max 10
+accept write_backoff_max 0
 accept nodes 1
 accept nodes 0,1 0-1
 accept enabled 1
@@ -150,11 +154,13 @@ accept enabled 0
 rset min_remote_reads 2
 rset write_quiet_ms 1000
 rset max_percent 10
+rset write_backoff_max 6
 
 for s in nr_replica_pages replicated collapsed reads_local reads_remote \
 	 replica_alloc_fail collapse_write collapse_truncate \
 	 collapse_invalidate collapse_evict collapse_shrink collapse_disable \
-	 skip_quiet skip_cap skip_busy; do
+	 skip_quiet skip_cap skip_busy skip_large shrink_mapped_direct \
+	 shrink_mapped_deferred write_backoff; do
 	t_check "stats/$s reads a number" grep -qxE '[0-9]+' "$R/stats/$s"
 done
 t_check "debugfs replication/lifetime exists" test -e "$DEBUGFS/replication/lifetime"
@@ -238,6 +244,60 @@ t_check "  nr_replica_pages $nr <= 1 % of node 1 ($((node1_kib / 100 / 4)) pages
 	test "$nr" -le $((node1_kib / 100 / 4 + 64))
 t_check "  stats/skip_cap rose" rose skip_cap "$cap0"
 rset max_percent 10
+
+# ---------------------------------------------------------------------
+section "write backoff"
+# One page, write_quiet_ms 500: replicated on node 1, then rewritten in
+# place on node 0 at once (the replica lived < 8 quiet periods), so its
+# quiet period doubles to 1000 ms: read again 300 ms after the write
+# (and the time the readers take to start) it is not replicated, 1300 ms
+# after it is.  With write_backoff_max 0 it is replicated 700 ms after
+# such a write.
+BF=$D/backoff
+cpu0=$(cut -d, -f1 /sys/devices/system/node/node0/cpulist | cut -d- -f1)
+# bwrite: rewrite page 0 in place (same bytes) on node 0, and sync it.
+bwrite() {
+	taskset -c "$cpu0" dd if="$BF" of="$BF" bs=4096 count=1 conv=notrunc,fsync status=none
+}
+# bread: two read(2) passes of the page on node 1 (min_remote_reads 2).
+bread() {
+	env PCACHE_REPL_NODE=1 "$RB" check "$BF" 1 5 &&
+		env PCACHE_REPL_NODE=1 "$RB" check "$BF" 1 5
+}
+# backoff_run MAX S1 S2: prints "backoff+ replicated+ replicated+", the
+# replicas made by reads S1 s after the write and S2 s after those.
+backoff_run() {
+	local b0 r0 r1 r2
+	rset write_backoff_max "$1"
+	env PCACHE_REPL_NODE=0 "$RB" fill "$BF" 1 5
+	bread
+	b0=$(rst write_backoff) r0=$(rst replicated)
+	bwrite
+	sleep "$2"
+	bread
+	r1=$(rst replicated)
+	sleep "$3"
+	bread
+	r2=$(rst replicated)
+	echo "$(($(rst write_backoff) - b0)) $((r1 - r0)) $((r2 - r1))"
+}
+collapse_all
+rset write_quiet_ms 500
+read -r db a1 a2 < <(backoff_run 6 0.3 1)
+t_diag "write_backoff_max 6: write_backoff +$db, replicated +$a1 at 300 ms, +$a2 at 1300 ms"
+t_check "a write soon after replicating raises the page's backoff (write_backoff +$db)" \
+	test "$db" = 1
+t_check "  no replica 300 ms after that write (quiet period 1000 ms; +$a1)" test "$a1" = 0
+t_check "  a replica 1300 ms after it (+$a2)" test "$a2" = 1
+collapse_all
+read -r db a1 a2 < <(backoff_run 0 0.7 0)
+t_diag "write_backoff_max 0: write_backoff +$db, replicated +$a1 at 700 ms"
+t_check "write_backoff_max 0: no backoff (write_backoff +$db), a replica 700 ms after the write (+$a1)" \
+	test "$db" = 0 -a "$a1" = 1
+t_check "the page's bytes are right on node 1" env PCACHE_REPL_NODE=1 "$RB" check "$BF" 1 5
+rset write_backoff_max 6
+rset write_quiet_ms 1000
+rm -f "$BF"
 
 # ---------------------------------------------------------------------
 section "coherence torture"

@@ -33,15 +33,21 @@
  * page_mkwrite always sees the master).  Policy, against the thrashing of
  * the original (about 98 % of replicas zapped again in Schermerhorn's
  * test): a page is replicated on node N after min_remote_reads reads from
- * N, never within write_quiet_ms of a write, and a node's replicas stay
- * under max_percent of its memory.  A replica is allocated on the reader's
- * node, GFP_NOWAIT and __GFP_ACCOUNT: it is charged to the reader's memory
- * cgroup, and a failed allocation or charge falls back to the master
- * (counted).  The shrinker, per node and memory cgroup, frees replicas
- * coldest first (second chance: a replica read since the last scan is
- * passed over once), so memory.max reclaim frees replicas too; mapped
- * ones are unmapped and freed by reclaim itself when it may sleep (taking
- * only trylocks, see repl_collapse_try()), else, or if busy, by a worker.
+ * N, never within its quiet period after a write, and a node's replicas
+ * stay under max_percent of its memory.  The quiet period is
+ * write_quiet_ms, doubled (up to write_backoff_max times) each time a
+ * write collapses replicas of the page that lived less than 8 quiet
+ * periods: a page rewritten every few seconds stops being replicated (each
+ * replica of it cost a copy, a collapse and, if mapped, a TLB shootdown),
+ * and one that stays quiet long enough gets its period back.  A replica
+ * is allocated on the reader's node, GFP_NOWAIT and __GFP_ACCOUNT: it is
+ * charged to the reader's memory cgroup, and a failed allocation or
+ * charge falls back to the master (counted).  The shrinker, per node and
+ * memory cgroup, frees replicas coldest first (second chance: a replica
+ * read since the last scan is passed over once), so memory.max reclaim
+ * frees replicas too; mapped ones are unmapped and freed by reclaim itself
+ * when it may sleep (taking only trylocks, see repl_collapse_try()), else,
+ * or if busy, by a worker.
  *
  * Coherence.  Every collapse bumps the page's generation under the map's
  * lock and marks its replicas dead; a replica is installed only if the
@@ -128,6 +134,7 @@ enum repl_stat {
 	REPL_SKIP_LARGE,
 	REPL_SHRINK_MAPPED_DIRECT,
 	REPL_SHRINK_MAPPED_DEFERRED,
+	REPL_BACKOFF,
 	REPL_NR_STATS
 };
 
@@ -174,6 +181,7 @@ struct repl_page {
 	unsigned int nr;		/* replicas linked */
 	unsigned int gen;		/* bumped by every collapse */
 	unsigned long last_write;	/* jiffies of the last write, or 0 */
+	unsigned int backoff;		/* write_quiet_ms doubled this often */
 	struct rcu_head rcu;
 	struct repl_copy __rcu *copy[];	/* nr_node_ids, then u32 reads[] */
 };
@@ -235,6 +243,7 @@ static nodemask_t repl_allowed;
 static unsigned int repl_min_remote_reads = 2;
 static unsigned int repl_write_quiet_ms = 1000;
 static unsigned int repl_max_percent = 10;
+static unsigned int repl_write_backoff_max = 6;
 
 /* Lifetime histogram: bucket b counts replicas that lived < 2^b ms. */
 #define REPL_HIST_BUCKETS	24
@@ -390,11 +399,17 @@ put:
  * Returns the replica, referenced for the caller (and locked if @locked),
  * or NULL.
  */
-/* Was @rp's page written less than write_quiet_ms ago? */
+/* A quiet period: write_quiet_ms, doubled @backoff times. */
+static unsigned long repl_quiet(unsigned int backoff)
+{
+	return msecs_to_jiffies(READ_ONCE(repl_write_quiet_ms)) << backoff;
+}
+
+/* Was @rp's page written less than its quiet period ago? */
 static bool repl_write_quiet(struct repl_page *rp)
 {
 	unsigned long w = READ_ONCE(rp->last_write);
-	unsigned long quiet = msecs_to_jiffies(READ_ONCE(repl_write_quiet_ms));
+	unsigned long quiet = repl_quiet(READ_ONCE(rp->backoff));
 
 	return w && time_before(jiffies, w + quiet);
 }
@@ -679,6 +694,30 @@ static int repl_collapse_finish(struct repl_map *m, struct list_head *victims,
 }
 
 /*
+ * A write collapses replicas of @rp's page, the oldest made at @born.  If
+ * they lived less than REPL_BACKOFF_LIFE quiet periods, replicating the
+ * page was thrash (a copy, then a collapse and its TLB shootdown, for a
+ * page written that often): its quiet period doubles, up to
+ * write_backoff_max times.  A replica that outlived that resets it.
+ * Under the map's xa_lock.
+ */
+#define REPL_BACKOFF_LIFE	8
+
+static void repl_write_backoff(struct repl_page *rp, unsigned long born)
+{
+	unsigned int b = rp->backoff;
+
+	if (time_before(jiffies, born + REPL_BACKOFF_LIFE * repl_quiet(b))) {
+		if (b < READ_ONCE(repl_write_backoff_max)) {
+			WRITE_ONCE(rp->backoff, b + 1);
+			repl_count(REPL_BACKOFF, 1);
+		}
+	} else if (b) {
+		WRITE_ONCE(rp->backoff, 0);
+	}
+}
+
+/*
  * Drop every replica of pages @first..@last of @m, unmapping them first;
  * with @forget, also the pages' remote read counts.  Sleeps.
  */
@@ -695,16 +734,23 @@ static void repl_collapse(struct repl_map *m, pgoff_t first, pgoff_t last,
 	/* 1: no new replica, no new user of these. */
 	xa_lock(&m->pages);
 	xa_for_each_range(&m->pages, index, rp, first, last) {
+		unsigned long born = jiffies;
+
 		rp->gen++;
-		if (why == REPL_WRITE)
-			WRITE_ONCE(rp->last_write, jiffies ?: 1);
 		for (nid = 0; nid < nr_node_ids; nid++) {
 			c = rcu_dereference_protected(rp->copy[nid],
 						      lockdep_is_held(&m->pages.xa_lock));
 			if (!c)
 				continue;
+			if (time_before(c->born, born))
+				born = c->born;
 			WRITE_ONCE(c->dead, true);
 			list_add_tail(&c->victim, &victims);
+		}
+		if (why == REPL_WRITE) {
+			if (rp->nr)
+				repl_write_backoff(rp, born);
+			WRITE_ONCE(rp->last_write, jiffies ?: 1);
 		}
 	}
 	xa_unlock(&m->pages);
@@ -1145,6 +1191,7 @@ static struct kobj_attribute repl_attr_##_name = __ATTR_RW(_name)
 REPL_UINT_KNOB(min_remote_reads, repl_min_remote_reads, 1, 1000000);
 REPL_UINT_KNOB(write_quiet_ms, repl_write_quiet_ms, 0, 3600000);
 REPL_UINT_KNOB(max_percent, repl_max_percent, 1, 100);
+REPL_UINT_KNOB(write_backoff_max, repl_write_backoff_max, 0, 10);
 static struct kobj_attribute repl_attr_enabled = __ATTR_RW(enabled);
 static struct kobj_attribute repl_attr_nodes = __ATTR_RW(nodes);
 
@@ -1154,6 +1201,7 @@ static struct attribute *repl_attrs[] = {
 	&repl_attr_min_remote_reads.attr,
 	&repl_attr_write_quiet_ms.attr,
 	&repl_attr_max_percent.attr,
+	&repl_attr_write_backoff_max.attr,
 	NULL,
 };
 
@@ -1195,6 +1243,7 @@ REPL_STAT(skip_busy, REPL_SKIP_BUSY);
 REPL_STAT(skip_large, REPL_SKIP_LARGE);
 REPL_STAT(shrink_mapped_direct, REPL_SHRINK_MAPPED_DIRECT);
 REPL_STAT(shrink_mapped_deferred, REPL_SHRINK_MAPPED_DEFERRED);
+REPL_STAT(write_backoff, REPL_BACKOFF);
 REPL_STAT(collapse_write, REPL_COLLAPSE_FIRST + REPL_WRITE);
 REPL_STAT(collapse_truncate, REPL_COLLAPSE_FIRST + REPL_TRUNCATE);
 REPL_STAT(collapse_invalidate, REPL_COLLAPSE_FIRST + REPL_INVALIDATE);
@@ -1215,6 +1264,7 @@ static struct attribute *repl_stat_attrs[] = {
 	&repl_stat_skip_large.attr.attr,
 	&repl_stat_shrink_mapped_direct.attr.attr,
 	&repl_stat_shrink_mapped_deferred.attr.attr,
+	&repl_stat_write_backoff.attr.attr,
 	&repl_stat_collapse_write.attr.attr,
 	&repl_stat_collapse_truncate.attr.attr,
 	&repl_stat_collapse_invalidate.attr.attr,
