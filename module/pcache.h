@@ -113,6 +113,33 @@ int pcache_sysfs_init(void);
 void pcache_sysfs_exit(void);
 int pcache_sysfs_parse_bool(const char *buf, bool *val);
 struct kobject *pcache_sysfs_feature_dir(const char *name);
+ssize_t pcache_sysfs_store_enabled(const char *feature, const char *buf,
+				   size_t len, int (*set)(bool on));
+
+/*
+ * A read-only counter file of a feature's stats/ directory: shows
+ * @read(@stat) (a feature's own numbering; negative ones are gauges).
+ */
+struct pcache_stat_attr {
+	struct kobj_attribute attr;
+	unsigned long (*read)(int stat);
+	int stat;
+};
+
+ssize_t pcache_stat_show(struct kobject *k, struct kobj_attribute *a,
+			 char *buf);
+
+#define PCACHE_STAT_ATTR(_var, _name, _read, _stat)			\
+static struct pcache_stat_attr _var = {					\
+	.attr = __ATTR(_name, 0444, pcache_stat_show, NULL),		\
+	.read = _read,							\
+	.stat = _stat,							\
+}
+
+/* debugfs: a power-of-two histogram, one "bound count" line a bucket. */
+struct seq_file;
+void pcache_seq_hist(struct seq_file *s, const char *header,
+		     atomic_long_t *hist, int buckets);
 
 /* core.c: which ops the features need installed. */
 enum pcache_feature {

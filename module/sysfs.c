@@ -11,8 +11,11 @@
  * (optionally followed by a newline) fails with -EINVAL and changes
  * nothing.  Documented in Documentation/ABI/testing/sysfs-kernel-mm-pcache.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/kernel.h>
 #include <linux/kobject.h>
+#include <linux/seq_file.h>
 #include <linux/string.h>
 #include <linux/sysfs.h>
 
@@ -39,6 +42,51 @@ int pcache_sysfs_parse_bool(const char *buf, bool *val)
 		return -EINVAL;
 	*val = v;
 	return 0;
+}
+
+/*
+ * A feature's enabled knob: 0 or 1, switched by @set under
+ * pcache_config_mutex; turning a feature on while hooks_enabled is 0 fails
+ * with -EBUSY and says why in dmesg.
+ */
+ssize_t pcache_sysfs_store_enabled(const char *feature, const char *buf,
+				   size_t len, int (*set)(bool on))
+{
+	bool on;
+	int ret;
+
+	if (pcache_sysfs_parse_bool(buf, &on))
+		return -EINVAL;
+	mutex_lock(&pcache_config_mutex);
+	if (on && !pcache_hooks_enabled()) {
+		pr_info("%s: enabled: hooks_enabled is 0\n", feature);
+		ret = -EBUSY;
+	} else {
+		ret = set(on);
+	}
+	mutex_unlock(&pcache_config_mutex);
+	return ret ? ret : len;
+}
+
+ssize_t pcache_stat_show(struct kobject *k, struct kobj_attribute *a,
+			 char *buf)
+{
+	struct pcache_stat_attr *sa = container_of(a, struct pcache_stat_attr,
+						   attr);
+
+	return sysfs_emit(buf, "%lu\n", sa->read(sa->stat));
+}
+
+/* Bucket b counts values below 2^b (b > 0), bucket 0 the zeros. */
+void pcache_seq_hist(struct seq_file *s, const char *header,
+		     atomic_long_t *hist, int buckets)
+{
+	int b;
+
+	seq_printf(s, "# %s\n", header);
+	for (b = 0; b < buckets; b++)
+		seq_printf(s, "%10lu %ld\n", b ? 1UL << (b - 1) : 1UL,
+			   atomic_long_read(&hist[b]));
 }
 
 static ssize_t hooks_enabled_show(struct kobject *kobj,

@@ -153,14 +153,18 @@ tmem_get() { cat "$TMEM/$1/$2"; }
 tmem_set() { echo "$3" > "$TMEM/$1/$2"; }
 tmem_stat() { cat "$TMEM/$1/stats/$2"; }
 
-# tmem_stats FRONT: every counter of FRONT on one line, for diagnostics.
-tmem_stats() {
+# stats_line DIR: every counter of DIR/stats/ on one line, "name=value",
+# for diagnostics.
+stats_line() {
 	local f
-	for f in "$TMEM/$1"/stats/*; do
+	for f in "$1"/stats/*; do
 		printf '%s=%s ' "$(basename "$f")" "$(cat "$f")"
 	done
 	echo
 }
+
+# tmem_stats FRONT: every counter of FRONT on one line.
+tmem_stats() { stats_line "$TMEM/$1"; }
 
 # disk_stat FIELD [DISK]: one field of /sys/block/DEV/stat (3: sectors
 # read, 7: sectors written).

@@ -69,13 +69,7 @@ mkfs_mount() {
 fget() { cat "$FK/$1"; }
 fset() { echo "$2" > "$FK/$1"; }
 fst() { cat "$FK/stats/$1"; }
-fstats() {
-	local f
-	for f in "$FK"/stats/*; do
-		printf '%s=%s ' "$(basename "$f")" "$(cat "$f")"
-	done
-	echo
-}
+fstats() { stats_line "$FK"; }
 field() { awk -v k="$1" '$1 == k { print $2; exit }' "$2"; }
 # wait_in_flight_0: stats/in_flight is 0 within 10 s.
 wait_in_flight_0() {

@@ -60,13 +60,7 @@ mkdir -p "$D"
 rget() { cat "$R/$1"; }
 rset() { echo "$2" > "$R/$1"; }
 rst() { cat "$R/stats/$1"; }
-rstats() {
-	local f
-	for f in "$R"/stats/*; do
-		printf '%s=%s ' "$(basename "$f")" "$(cat "$f")"
-	done
-	echo
-}
+rstats() { stats_line "$R"; }
 rose() { [ "$(rst "$1")" -gt "$2" ]; }
 # wait_no_replicas: stats/nr_replica_pages is 0 within 5 s.
 wait_no_replicas() {

@@ -935,20 +935,7 @@ static ssize_t enabled_show(struct kobject *k, struct kobj_attribute *a,
 static ssize_t enabled_store(struct kobject *k, struct kobj_attribute *a,
 			     const char *buf, size_t len)
 {
-	bool on;
-	int ret;
-
-	if (pcache_sysfs_parse_bool(buf, &on))
-		return -EINVAL;
-	mutex_lock(&pcache_config_mutex);
-	if (on && !pcache_hooks_enabled()) {
-		pr_info("enabled: hooks_enabled is 0\n");
-		ret = -EBUSY;
-	} else {
-		ret = fork_set_enabled(on);
-	}
-	mutex_unlock(&pcache_config_mutex);
-	return ret ? ret : len;
+	return pcache_sysfs_store_enabled("fork", buf, len, fork_set_enabled);
 }
 
 static ssize_t filesystems_show(struct kobject *k, struct kobj_attribute *a,
@@ -1012,28 +999,14 @@ static const struct attribute_group fork_group = {
 	.attrs = fork_attrs,
 };
 
-struct fork_stat_attr {
-	struct kobj_attribute attr;
-	int stat;			/* enum fork_stat, or -1: in flight */
-};
-
-static ssize_t fork_stat_show(struct kobject *k, struct kobj_attribute *a,
-			      char *buf)
+/* Counters, and stat -1: the in flight now. */
+static unsigned long fork_stat_read(int stat)
 {
-	struct fork_stat_attr *sa = container_of(a, struct fork_stat_attr,
-						 attr);
-
-	if (sa->stat < 0)
-		return sysfs_emit(buf, "%ld\n",
-				  atomic_long_read(&fork_nr_inflight));
-	return sysfs_emit(buf, "%lu\n", fork_stat_sum(sa->stat));
+	return stat < 0 ? atomic_long_read(&fork_nr_inflight) : fork_stat_sum(stat);
 }
 
 #define FORK_STAT(_name, _stat)						\
-static struct fork_stat_attr fork_stat_##_name = {			\
-	.attr = __ATTR(_name, 0444, fork_stat_show, NULL),		\
-	.stat = _stat,							\
-}
+	PCACHE_STAT_ATTR(fork_stat_##_name, _name, fork_stat_read, _stat)
 
 FORK_STAT(in_flight, -1);
 FORK_STAT(forked, FORK_FORKED);
@@ -1079,12 +1052,8 @@ static const struct attribute_group fork_stat_group = {
 /* debugfs: fork/avoided_wait_us, the waits writers were spared. */
 static int fork_avoided_show(struct seq_file *s, void *unused)
 {
-	int b;
-
-	seq_puts(s, "# forks, by how long the old folio's I/O ran on (us, below)\n");
-	for (b = 0; b < FORK_HIST_BUCKETS; b++)
-		seq_printf(s, "%10lu %ld\n", b ? 1UL << (b - 1) : 1UL,
-			   atomic_long_read(&fork_hist[b]));
+	pcache_seq_hist(s, "forks, by how long the old folio's I/O ran on (us, below)",
+			fork_hist, FORK_HIST_BUCKETS);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(fork_avoided);

@@ -1114,20 +1114,7 @@ static ssize_t enabled_show(struct kobject *k, struct kobj_attribute *a,
 static ssize_t enabled_store(struct kobject *k, struct kobj_attribute *a,
 			     const char *buf, size_t len)
 {
-	bool on;
-	int ret;
-
-	if (pcache_sysfs_parse_bool(buf, &on))
-		return -EINVAL;
-	mutex_lock(&pcache_config_mutex);
-	if (on && !pcache_hooks_enabled()) {
-		pr_info("enabled: hooks_enabled is 0\n");
-		ret = -EBUSY;
-	} else {
-		ret = repl_set_enabled(on);
-	}
-	mutex_unlock(&pcache_config_mutex);
-	return ret ? ret : len;
+	return pcache_sysfs_store_enabled("replication", buf, len, repl_set_enabled);
 }
 
 static ssize_t nodes_show(struct kobject *k, struct kobj_attribute *a,
@@ -1209,27 +1196,14 @@ static const struct attribute_group repl_group = {
 	.attrs = repl_attrs,
 };
 
-struct repl_stat_attr {
-	struct kobj_attribute attr;
-	int stat;			/* enum repl_stat, or -1: replicas */
-};
-
-static ssize_t repl_stat_show(struct kobject *k, struct kobj_attribute *a,
-			      char *buf)
+/* Counters, and stat -1: the replicas now. */
+static unsigned long repl_stat_read(int stat)
 {
-	struct repl_stat_attr *sa = container_of(a, struct repl_stat_attr,
-						 attr);
-
-	if (sa->stat < 0)
-		return sysfs_emit(buf, "%ld\n", atomic_long_read(&repl_total));
-	return sysfs_emit(buf, "%lu\n", repl_stat_sum(sa->stat));
+	return stat < 0 ? atomic_long_read(&repl_total) : repl_stat_sum(stat);
 }
 
 #define REPL_STAT(_name, _stat)						\
-static struct repl_stat_attr repl_stat_##_name = {			\
-	.attr = __ATTR(_name, 0444, repl_stat_show, NULL),		\
-	.stat = _stat,							\
-}
+	PCACHE_STAT_ATTR(repl_stat_##_name, _name, repl_stat_read, _stat)
 
 REPL_STAT(nr_replica_pages, -1);
 REPL_STAT(replicated, REPL_REPLICATED);
@@ -1281,12 +1255,8 @@ static const struct attribute_group repl_stat_group = {
 /* debugfs: replication/lifetime, Piggin's tuning metric. */
 static int repl_lifetime_show(struct seq_file *s, void *unused)
 {
-	int b;
-
-	seq_puts(s, "# replicas freed, by lifetime (ms, below)\n");
-	for (b = 0; b < REPL_HIST_BUCKETS; b++)
-		seq_printf(s, "%10lu %ld\n", b ? 1UL << (b - 1) : 1UL,
-			   atomic_long_read(&repl_hist[b]));
+	pcache_seq_hist(s, "replicas freed, by lifetime (ms, below)", repl_hist,
+			REPL_HIST_BUCKETS);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(repl_lifetime);
