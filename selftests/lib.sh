@@ -166,6 +166,21 @@ stats_line() {
 # tmem_stats FRONT: every counter of FRONT on one line.
 tmem_stats() { stats_line "$TMEM/$1"; }
 
+# wait_zero FILE TENTHS: FILE (a gauge in sysfs) reads 0 within TENTHS
+# tenths of a second; says what it still reads if not.
+wait_zero() {
+	local _
+	for _ in $(seq "$2"); do
+		[ "$(cat "$1")" = 0 ] && return 0
+		sleep 0.1
+	done
+	t_diag "$(basename "$1") still $(cat "$1")"
+	return 1
+}
+
+# field KEY FILE: the second word of FILE's first line starting with KEY.
+field() { awk -v k="$1" '$1 == k { print $2; exit }' "$2"; }
+
 # disk_stat FIELD [DISK]: one field of /sys/block/DEV/stat (3: sectors
 # read, 7: sectors written).
 disk_stat() {

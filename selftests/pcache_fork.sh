@@ -70,17 +70,8 @@ fget() { cat "$FK/$1"; }
 fset() { echo "$2" > "$FK/$1"; }
 fst() { cat "$FK/stats/$1"; }
 fstats() { stats_line "$FK"; }
-field() { awk -v k="$1" '$1 == k { print $2; exit }' "$2"; }
 # wait_in_flight_0: stats/in_flight is 0 within 10 s.
-wait_in_flight_0() {
-	local _
-	for _ in $(seq 100); do
-		[ "$(fst in_flight)" = 0 ] && return 0
-		sleep 0.1
-	done
-	t_diag "in_flight still $(fst in_flight)"
-	return 1
-}
+wait_in_flight_0() { wait_zero "$FK/stats/in_flight" 100; }
 # wb_zero: nothing under writeback or dirty once sync returned: the
 # nodes' nr_writeback (exact after vm.stat_refresh) and the test cgroup's
 # file_writeback and file_dirty (memcg stats are flushed lazily: polled

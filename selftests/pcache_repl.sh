@@ -63,21 +63,12 @@ rst() { cat "$R/stats/$1"; }
 rstats() { stats_line "$R"; }
 rose() { [ "$(rst "$1")" -gt "$2" ]; }
 # wait_no_replicas: stats/nr_replica_pages is 0 within 5 s.
-wait_no_replicas() {
-	local _
-	for _ in $(seq 50); do
-		[ "$(rst nr_replica_pages)" = 0 ] && return 0
-		sleep 0.1
-	done
-	t_diag "nr_replica_pages still $(rst nr_replica_pages)"
-	return 1
-}
+wait_no_replicas() { wait_zero "$R/stats/nr_replica_pages" 50; }
 # collapse_all: replication off (every replica collapsed) and on again.
 collapse_all() { rset enabled 0 && wait_no_replicas && rset enabled 1; }
 # mapped_on OUT: the on_node count of the first "mapped" line of OUT.
 mapped_on() { awk '$1 == "mapped" { print $4; exit }' "$1"; }
 mapped_on_last() { awk '$1 == "mapped" { n = $4 } END { print n }' "$1"; }
-field() { awk -v k="$1" '$1 == k { print $2; exit }' "$2"; }
 # pct A B: A >= PCT % of B, as `pct_ge A B PCT`.
 pct_ge() { [ $(($1 * 100)) -ge $(($2 * $3)) ]; }
 pct_le() { [ $(($1 * 100)) -le $(($2 * $3)) ]; }
