@@ -87,7 +87,7 @@ perf-module: $(PERF_KSTAMP)
 
 bench: perf-module initramfs selftests $(BENCHBIN)
 	tools/vm.sh --kernel $(PERF_KDIR)/arch/x86/boot/bzImage --disk 1024 \
-		--timeout 3000 --out $(B)/bench -- \
+		--timeout 3600 --out $(B)/bench -- \
 		env PCACHE_KO=$(PERF_MOD)/module/pcache.ko tools/bench.sh
 
 # The module's files, then each patch as the kernel tree sees it (run from

@@ -33,7 +33,8 @@
 #  - mixed: pwrite writers on node 0 and readers (read(2), mmap, forked,
 #    mremap-moved) on node 1 on a 1 MiB hot set for REPL_MIXED_S seconds
 #    (pcache_repl torture): operations per second and collapses per
-#    second;
+#    second (30 s by default: the write backoff needs a few writes of
+#    each cold page to stop replicating it);
 #  - exec: EXEC_N runs of a binary copied to the ext4 disk from each node
 #    at once: execs per second, share of its text served node-locally.
 # QEMU emulates the topology, not the latency: on real NUMA hardware the
@@ -311,7 +312,7 @@ fi
 REPL_ROUNDS=${REPL_ROUNDS:-3}
 REPL_MIB=${REPL_MIB:-16}
 REPL_PASSES=${REPL_PASSES:-4}
-REPL_MIXED_S=${REPL_MIXED_S:-10}
+REPL_MIXED_S=${REPL_MIXED_S:-30}
 EXEC_N=${EXEC_N:-100}
 RB=$BUILD/selftests/pcache_repl
 RS=$SYSFS/replication
