@@ -101,8 +101,37 @@ enum pcache_hook_class pcache_site_class(enum pcache_site site)
 }
 
 /*
+ * Which features may be called: a feature's bit is set once its init has
+ * returned 0 and cleared by pcache_feature_retire() in its exit, after it
+ * has drained what it holds (forked I/O, replicas, stored swap pages) and
+ * before it frees what its hooks use.  The ops below call a feature only
+ * while its bit is set, so no feature is ever called outside its own
+ * init..exit, whichever other feature keeps the op installed.
+ */
+static unsigned long pcache_feat_live;	/* bit per enum pcache_feature */
+
+static inline bool pcache_live(enum pcache_feature feat)
+{
+	return READ_ONCE(pcache_feat_live) & BIT(feat);
+}
+
+static void pcache_feature_live(enum pcache_feature feat)
+{
+	set_bit(feat, &pcache_feat_live);
+}
+
+void pcache_feature_retire(enum pcache_feature feat)
+{
+	if (pcache_mutant(10))
+		return;
+	clear_bit(feat, &pcache_feat_live);
+	pcache_sync_hooks();	/* no call into @feat is in flight */
+}
+
+/*
  * The ops.  Each traces and gives the kernel its default; the hook series
- * has already counted the firing.
+ * has already counted the firing.  Each calls the features that want its
+ * event in a fixed order (see pcache_op_write_folio()).
  */
 
 static void pcache_op_read_batch(struct address_space *mapping,
@@ -113,7 +142,8 @@ static void pcache_op_read_batch(struct address_space *mapping,
 	for (i = 0; i < folio_batch_count(fbatch); i++)
 		trace_pcache_read(PCACHE_SITE_READ_BATCH, mapping,
 				  fbatch->folios[i]);
-	pcache_repl_read_batch(mapping, fbatch);
+	if (pcache_live(PCACHE_FEAT_REPLICATION))
+		pcache_repl_read_batch(mapping, fbatch);
 }
 
 static struct folio *pcache_op_read_folio(struct address_space *mapping,
@@ -121,6 +151,8 @@ static struct folio *pcache_op_read_folio(struct address_space *mapping,
 					  enum pcache_site site)
 {
 	trace_pcache_read(site, mapping, folio);
+	if (!pcache_live(PCACHE_FEAT_REPLICATION))
+		return folio;
 	return pcache_repl_read_folio(mapping, folio);
 }
 
@@ -130,8 +162,12 @@ static bool pcache_op_write_folio(struct address_space *mapping,
 	trace_pcache_write(site, mapping, folio);
 	if (site != PCACHE_SITE_WRITE_BEGIN && site != PCACHE_SITE_MKWRITE)
 		return false;
-	pcache_repl_write_folio(mapping, folio);
-	pcache_cc_write_folio(mapping, folio);
+	if (pcache_live(PCACHE_FEAT_REPLICATION))
+		pcache_repl_write_folio(mapping, folio);
+	if (pcache_live(PCACHE_FEAT_CLEANCACHE))
+		pcache_cc_write_folio(mapping, folio);
+	if (!pcache_live(PCACHE_FEAT_FORK))
+		return false;
 	return pcache_fork_write_folio(mapping, folio, site);
 }
 
@@ -140,7 +176,8 @@ static void pcache_op_remove_folio(struct address_space *mapping,
 {
 	trace_pcache_remove(reclaim ? PCACHE_SITE_REMOVE : PCACHE_SITE_TRUNCATE,
 			    mapping, folio);
-	pcache_cc_remove_folio(mapping, folio, reclaim);
+	if (pcache_live(PCACHE_FEAT_CLEANCACHE))
+		pcache_cc_remove_folio(mapping, folio, reclaim);
 }
 
 static void pcache_op_invalidate(struct address_space *mapping,
@@ -148,40 +185,50 @@ static void pcache_op_invalidate(struct address_space *mapping,
 				 enum pcache_site site)
 {
 	trace_pcache_invalidate(site, mapping, start, end);
-	pcache_repl_invalidate(mapping, start, end, site);
-	pcache_cc_invalidate(mapping, start, end, site);
-	pcache_fork_invalidate(mapping, start, end, site);
+	if (pcache_live(PCACHE_FEAT_REPLICATION))
+		pcache_repl_invalidate(mapping, start, end, site);
+	if (pcache_live(PCACHE_FEAT_CLEANCACHE))
+		pcache_cc_invalidate(mapping, start, end, site);
+	if (pcache_live(PCACHE_FEAT_FORK))
+		pcache_fork_invalidate(mapping, start, end, site);
 }
 
 static void pcache_op_sb_event(struct super_block *sb, enum pcache_site site)
 {
 	trace_pcache_sb(site, sb);
-	pcache_cc_sb_event(sb, site);
+	if (pcache_live(PCACHE_FEAT_CLEANCACHE))
+		pcache_cc_sb_event(sb, site);
 }
 
 static bool pcache_op_fill_folio(struct address_space *mapping,
 				 struct folio *folio, enum pcache_site site)
 {
 	trace_pcache_miss(site, mapping, folio);
+	if (!pcache_live(PCACHE_FEAT_CLEANCACHE))
+		return false;
 	return pcache_cc_fill_folio(mapping, folio);
 }
 
 static void pcache_op_writeback(struct folio *folio, enum pcache_site site)
 {
 	trace_pcache_writeback(site, folio_mapping(folio), folio);
-	pcache_fork_writeback(folio, site);
+	if (pcache_live(PCACHE_FEAT_FORK))
+		pcache_fork_writeback(folio, site);
 }
 
 static bool pcache_op_writeback_busy(struct folio *folio)
 {
 	trace_pcache_writeback(PCACHE_SITE_WB_BUSY, folio->mapping, folio);
+	if (!pcache_live(PCACHE_FEAT_FORK))
+		return false;
 	return pcache_fork_writeback_busy(folio);
 }
 
 static struct address_space *
 pcache_op_writeback_end(struct folio *folio, struct address_space *mapping)
 {
-	mapping = pcache_fork_writeback_end(folio, mapping);
+	if (pcache_live(PCACHE_FEAT_FORK))
+		mapping = pcache_fork_writeback_end(folio, mapping);
 	trace_pcache_writeback(PCACHE_SITE_WB_END, mapping, folio);
 	return mapping;
 }
@@ -191,7 +238,8 @@ static void pcache_op_fdatawait(struct address_space *mapping, loff_t start,
 {
 	trace_pcache_invalidate(PCACHE_SITE_FDATAWAIT, mapping,
 				start >> PAGE_SHIFT, end >> PAGE_SHIFT);
-	pcache_fork_fdatawait(mapping, start, end);
+	if (pcache_live(PCACHE_FEAT_FORK))
+		pcache_fork_fdatawait(mapping, start, end);
 }
 
 static unsigned long pcache_op_fault_around(struct vm_fault *vmf,
@@ -205,6 +253,8 @@ static bool pcache_op_swap_store(struct folio *folio, bool taken)
 {
 	trace_pcache_swap(PCACHE_SITE_SWAP_STORE, swp_type(folio->swap),
 			  swp_offset(folio->swap), folio_nr_pages(folio));
+	if (!pcache_live(PCACHE_FEAT_FRONTSWAP))
+		return false;
 	return pcache_fs_store(folio, taken);
 }
 
@@ -212,6 +262,8 @@ static bool pcache_op_swap_load(struct folio *folio)
 {
 	trace_pcache_swap(PCACHE_SITE_SWAP_LOAD, swp_type(folio->swap),
 			  swp_offset(folio->swap), folio_nr_pages(folio));
+	if (!pcache_live(PCACHE_FEAT_FRONTSWAP))
+		return false;
 	return pcache_fs_load(folio);
 }
 
@@ -219,7 +271,8 @@ static void pcache_op_swap_invalidate(int type, pgoff_t offset,
 				      unsigned int nr)
 {
 	trace_pcache_swap(PCACHE_SITE_SWAP_INVALIDATE, type, offset, nr);
-	pcache_fs_invalidate(type, offset, nr);
+	if (pcache_live(PCACHE_FEAT_FRONTSWAP))
+		pcache_fs_invalidate(type, offset, nr);
 }
 
 static void pcache_op_swapon(int type, unsigned long max_pages)
@@ -230,7 +283,8 @@ static void pcache_op_swapon(int type, unsigned long max_pages)
 static void pcache_op_swapoff(int type)
 {
 	trace_pcache_swap(PCACHE_SITE_SWAPOFF, type, 0, 0);
-	pcache_fs_swapoff(type);
+	if (pcache_live(PCACHE_FEAT_FRONTSWAP))
+		pcache_fs_swapoff(type);
 }
 
 /* Registered with every op NULL; each is installed while it is needed. */
@@ -319,12 +373,14 @@ static void pcache_ops_set(unsigned long *mask, int bit, bool on)
 
 /*
  * A feature needs its ops (on) or not any more (off).  Returns once every
- * hook call that starts from now on sees the change.
+ * hook call in flight has returned, on the sleeping sites too, so every
+ * call from then on sees the change.  Might sleep; the caller holds no
+ * lock a hook takes (cc_mutex, fs_mutex).
  */
 void pcache_feature_ops(enum pcache_feature feat, bool on)
 {
 	pcache_ops_set(&pcache_feat_on, feat, on);
-	synchronize_rcu();
+	pcache_sync_hooks();
 }
 
 #define PCACHE_TRACE_OPS(event, group)					\
@@ -398,27 +454,28 @@ static int __init pcache_init(void)
 		goto unregister;
 	}
 	ret = pcache_tmem_init(pcache_sysfs_feature_dir("tmem"));
-	if (ret) {
-		pcache_sysfs_exit();
-		goto unregister;
-	}
+	if (ret)
+		goto sysfs;
+	pcache_feature_live(PCACHE_FEAT_CLEANCACHE);
+	pcache_feature_live(PCACHE_FEAT_FRONTSWAP);
 	ret = pcache_repl_init(pcache_sysfs_feature_dir("replication"));
-	if (ret) {
-		pcache_tmem_exit();
-		pcache_sysfs_exit();
-		goto unregister;
-	}
+	if (ret)
+		goto tmem;
+	pcache_feature_live(PCACHE_FEAT_REPLICATION);
 	ret = pcache_fork_init(pcache_sysfs_feature_dir("fork"));
-	if (ret) {
-		pcache_repl_exit();
-		pcache_tmem_exit();
-		pcache_sysfs_exit();
-		goto unregister;
-	}
+	if (ret)
+		goto repl;
+	pcache_feature_live(PCACHE_FEAT_FORK);
 	pr_info("version %s loaded, hooks %s\n", PCACHE_VERSION,
 		pcache_hooks_on ? "enabled" : "disabled");
 	return 0;
 
+repl:
+	pcache_repl_exit();
+tmem:
+	pcache_tmem_exit();
+sysfs:
+	pcache_sysfs_exit();
 unregister:
 	pcache_unregister_hooks(&pcache_core_ops);
 	pcache_debugfs_exit();
@@ -427,7 +484,10 @@ unregister:
 
 static void __exit pcache_exit(void)
 {
-	/* The features first, while their hooks still run (see pcache.h). */
+	/*
+	 * The features first, in the reverse order of init; each drains
+	 * while the hooks still call it, then retires (see pcache.h).
+	 */
 	pcache_fork_exit();
 	pcache_repl_exit();
 	pcache_tmem_exit();

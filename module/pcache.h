@@ -54,15 +54,18 @@
  * zsmalloc's own locks are taken only in process context with interrupts
  * on and no lock of ours held (never under i_pages: see tmem/zs.c).
  *
- * Unload order: the features first, while their hooks still run
- * (fork-on-write stops forking and waits for the I/O of every forked-off
- * folio, whose end of writeback needs its hook, then releases them;
- * replication collapses every replica, unmapping it first; tmem:
- * cleancache drops its pools, frontswap writes every stored page back to
- * swap, then both backends are freed once empty), then sysfs (no knob can
- * switch hooks back on), then pcache_unregister_hooks() switches every
- * class off and waits for the callers in flight (RCU and SRCU), then
- * debugfs goes.
+ * Unload order: the features first, in the reverse order of init, each
+ * in three steps: drain while its hooks still run (fork-on-write stops
+ * forking and waits for the I/O of every forked-off folio, whose end of
+ * writeback needs its hook, then releases them; replication collapses
+ * every replica, unmapping it first; tmem: cleancache drops its pools,
+ * frontswap writes every stored page back to swap), then
+ * pcache_feature_retire() (the ops stop calling it and the calls in
+ * flight return: other features may keep the same ops installed, and
+ * removing a debugfs file evicts an inode through the invalidate hook),
+ * then free.  Then sysfs (no knob can switch hooks back on), then
+ * pcache_unregister_hooks() switches every class off and waits for the
+ * callers in flight (RCU and SRCU), then debugfs goes.
  */
 #ifndef _PCACHE_H
 #define _PCACHE_H
@@ -71,6 +74,8 @@
 #include <linux/kobject.h>
 #include <linux/mutex.h>
 #include <linux/pcache_hooks.h>
+
+#include "mutant.h"
 
 #define PCACHE_VERSION	"0.1.0"
 
@@ -151,6 +156,13 @@ enum pcache_feature {
 };
 
 void pcache_feature_ops(enum pcache_feature feat, bool on);
+/*
+ * The end of a feature's life for the hooks: from the return on, no hook
+ * calls into @feat, which may then free what its hooks use.  Its exit
+ * calls this once it has drained, and the core has set it live once its
+ * init returned 0.
+ */
+void pcache_feature_retire(enum pcache_feature feat);
 
 /* repl/repl.c: a collapse reason's name, for the tracepoint. */
 const char *pcache_repl_reason_name(int reason);

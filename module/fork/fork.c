@@ -87,16 +87,7 @@
 #include "../pcache.h"
 #include "../trace.h"
 #include "fork.h"
-
-enum fork_reason {
-	FORK_PINNED,		/* GUP pin (O_DIRECT, io_uring, RDMA) */
-	FORK_REFS,		/* other references: pipes, ptrace, ... */
-	FORK_NOMEM,		/* no memory for the copy */
-	FORK_DIRTY,		/* folio or a buffer dirty */
-	FORK_LARGE,		/* large folio */
-	FORK_UNSUPPORTED,	/* not a plain buffer-head file folio */
-	FORK_NR_REASONS
-};
+#include "policy.h"
 
 static const char * const fork_reason_names[FORK_NR_REASONS] = {
 	[FORK_PINNED]		= "pinned",
@@ -270,12 +261,6 @@ static bool fork_mapping_supported(struct address_space *mapping)
 	return mapping->a_ops->migrate_folio == buffer_migrate_folio;
 }
 
-/* The buffer state a copy takes over; I/O and private bits stay behind. */
-#define FORK_BH_COPY	(BIT(BH_Uptodate) | BIT(BH_Req) | BIT(BH_Mapped) | \
-			 BIT(BH_New) | BIT(BH_Delay) | BIT(BH_Boundary) | \
-			 BIT(BH_Unwritten) | BIT(BH_Meta) | BIT(BH_Prio))
-#define FORK_BH_ANY	(BIT(BH_PrivateStart) - 1)
-
 /*
  * Buffers that a copy can take over: none dirty, no private state.  A
  * folio without buffers (ext2 writes whole mapped folios by mpage without
@@ -284,19 +269,15 @@ static bool fork_mapping_supported(struct address_space *mapping)
 static enum fork_reason fork_check_buffers(struct folio *folio)
 {
 	struct buffer_head *head = folio_buffers(folio), *bh = head;
+	enum fork_reason reason;
 
 	if (!head)			/* written without (ext2's mpage) */
 		return FORK_NR_REASONS;
 	do {
-		if (buffer_dirty(bh))
-			return FORK_DIRTY;
-		/* Delayed allocation: the reservation is the old folio's. */
-		if (buffer_delay(bh))
-			return FORK_UNSUPPORTED;
-		if (READ_ONCE(bh->b_state) & ~FORK_BH_ANY)
-			return FORK_UNSUPPORTED;	/* journal, fs private */
-		if (bh->b_private)
-			return FORK_UNSUPPORTED;
+		reason = fork_policy_buffer(READ_ONCE(bh->b_state),
+					    bh->b_private);
+		if (reason != FORK_NR_REASONS)
+			return reason;
 	} while ((bh = bh->b_this_page) != head);
 	return FORK_NR_REASONS;
 }
@@ -369,13 +350,25 @@ static void fork_lru_drain_local(void)
 	__folio_batch_release(&fbatch);	/* lru_add_drain(), no folios */
 }
 
-/*
- * References on a forked candidate beyond these are someone else's: the
- * page cache's, the buffer heads', the caller's and one per mapping PTE.
- */
 static int fork_expected_refs(struct folio *folio)
 {
-	return 2 + !!folio_test_private(folio);
+	return fork_policy_expected_refs(folio_test_private(folio));
+}
+
+/* What the refusal rules (policy.h) look at, for @old. */
+static void fork_facts(struct fork_facts *f, struct address_space *mapping,
+		       struct folio *old)
+{
+	f->large = folio_test_large(old);
+	f->supported = fork_mapping_supported(mapping);
+	f->uptodate = folio_test_uptodate(old);
+	f->dirty = folio_test_dirty(old);
+	/* Only a buffer-head mapping's folio private is buffer heads. */
+	f->buffers = f->supported && !f->large ? fork_check_buffers(old) :
+						 FORK_NR_REASONS;
+	f->pinned = folio_maybe_dma_pinned(old);
+	f->expected = fork_expected_refs(old);
+	f->refs = folio_ref_count(old) - folio_mapcount(old);
 }
 
 static struct fork_map *fork_map_find(struct address_space *mapping)
@@ -434,40 +427,25 @@ static bool fork_folio(struct address_space *mapping, struct folio *old,
 {
 	enum fork_reason reason;
 	struct fork_rec *rec = NULL, *prev;
+	struct fork_facts facts;
 	struct folio *new = NULL;
 	struct fork_map *fm;
 	pgoff_t index;
 	int expected;
 
-	if (folio_test_large(old)) {
-		fork_refuse(mapping, old, FORK_LARGE);
-		return false;
+	fork_facts(&facts, mapping, old);
+	reason = fork_policy_refusal(&facts);
+	/* A reference of this CPU's LRU add batch can be dropped: retry. */
+	if (reason == FORK_REFS && !folio_test_lru(old)) {
+		fork_lru_drain_local();
+		facts.refs = folio_ref_count(old) - folio_mapcount(old);
+		reason = fork_policy_refusal(&facts);
 	}
-	if (!fork_mapping_supported(mapping) || !folio_test_uptodate(old)) {
-		fork_refuse(mapping, old, FORK_UNSUPPORTED);
-		return false;
-	}
-	if (folio_test_dirty(old)) {
-		fork_refuse(mapping, old, FORK_DIRTY);
-		return false;
-	}
-	reason = fork_check_buffers(old);
 	if (reason != FORK_NR_REASONS) {
 		fork_refuse(mapping, old, reason);
 		return false;
 	}
-	if (folio_maybe_dma_pinned(old)) {
-		fork_refuse(mapping, old, FORK_PINNED);
-		return false;
-	}
-	expected = fork_expected_refs(old);
-	if (folio_ref_count(old) - folio_mapcount(old) != expected &&
-	    !folio_test_lru(old))
-		fork_lru_drain_local();
-	if (folio_ref_count(old) - folio_mapcount(old) != expected) {
-		fork_refuse(mapping, old, FORK_REFS);
-		return false;
-	}
+	expected = facts.expected;
 
 	index = old->index;
 	fm = fork_map_get(mapping);
@@ -489,10 +467,12 @@ static bool fork_folio(struct address_space *mapping, struct folio *old,
 		folio_set_mappedtodisk(new);
 
 	/* No process keeps the old folio mapped: the next fault maps @new. */
-	if (folio_mapped(old))
+	if (pcache_mutant(7))
+		expected += folio_mapcount(old);
+	else if (folio_mapped(old))
 		unmap_mapping_pages(mapping, index, 1, false);
-	if (folio_maybe_dma_pinned(old) ||
-	    folio_ref_count(old) != expected || folio_mapped(old)) {
+	if (folio_maybe_dma_pinned(old) || folio_ref_count(old) != expected ||
+	    (folio_mapped(old) && !pcache_mutant(7))) {
 		reason = folio_maybe_dma_pinned(old) ? FORK_PINNED : FORK_REFS;
 		goto undo;
 	}
@@ -687,7 +667,7 @@ static bool fork_older_in_flight(struct folio *folio)
  */
 bool pcache_fork_writeback_busy(struct folio *folio)
 {
-	if (!fork_older_in_flight(folio))
+	if (pcache_mutant(9) || !fork_older_in_flight(folio))
 		return false;
 	fork_count(FORK_WB_SKIPPED);
 	return true;
@@ -705,7 +685,7 @@ void pcache_fork_writeback(struct folio *folio, enum pcache_site site)
 	if (!atomic_long_read(&fork_nr_inflight) || !folio->mapping ||
 	    folio_test_anon(folio))
 		return;
-	if (site == PCACHE_SITE_WB_PREPARE) {
+	if (site == PCACHE_SITE_WB_PREPARE && !pcache_mutant(9)) {
 		if (fork_wait_range(folio->mapping, folio->index,
 				    folio->index, folio))
 			fork_count(FORK_WAITED_ORDER);
@@ -721,7 +701,8 @@ void pcache_fork_fdatawait(struct address_space *mapping, loff_t start,
 {
 	unsigned long n;
 
-	if (!atomic_long_read(&fork_nr_inflight) || end < start)
+	if (!atomic_long_read(&fork_nr_inflight) || end < start ||
+	    pcache_mutant(8))
 		return;
 	n = fork_wait_range(mapping, start >> PAGE_SHIFT, end >> PAGE_SHIFT,
 			    NULL);
@@ -951,7 +932,11 @@ static ssize_t filesystems_show(struct kobject *k, struct kobj_attribute *a,
 	return n + sysfs_emit_at(buf, n, "\n");
 }
 
-/* A list of filesystem types, each one pcache knows how to fork for. */
+/*
+ * A list of filesystem types, each one pcache knows how to fork for, at
+ * least one: a write with no name in it (empty, blank, a lone newline) is
+ * refused with -EINVAL and the list kept, as for every list knob.
+ */
 static ssize_t filesystems_store(struct kobject *k, struct kobj_attribute *a,
 				 const char *buf, size_t len)
 {
@@ -978,6 +963,10 @@ static ssize_t filesystems_store(struct kobject *k, struct kobj_attribute *a,
 		mask |= BIT(i);
 	}
 	kfree(s);
+	if (!ret && !mask) {
+		pr_info("filesystems: empty: disable fork-on-write instead\n");
+		ret = -EINVAL;
+	}
 	if (ret)
 		return ret;
 	mutex_lock(&pcache_config_mutex);
@@ -1137,6 +1126,7 @@ void pcache_fork_exit(void)
 	fork_set_enabled(false);
 	mutex_unlock(&pcache_config_mutex);
 	cancel_delayed_work_sync(&fork_release_work);
+	pcache_feature_retire(PCACHE_FEAT_FORK);
 	debugfs_remove_recursive(fork_debugfs);
 	rcu_barrier();			/* kfree_rcu() of records and maps */
 	rhashtable_destroy(&fork_maps_ht);

@@ -93,6 +93,7 @@
 
 #include "../pcache.h"
 #include "../trace.h"
+#include "policy.h"
 #include "repl.h"
 
 enum repl_reason {
@@ -265,7 +266,8 @@ static u32 *repl_reads(struct repl_page *rp)
 /* Pages of replicas node @nid may have. */
 static unsigned long repl_node_cap(int nid)
 {
-	return node_present_pages(nid) / 100 * READ_ONCE(repl_max_percent);
+	return repl_policy_node_cap(node_present_pages(nid),
+				    READ_ONCE(repl_max_percent));
 }
 
 /*
@@ -327,9 +329,9 @@ static struct repl_page *repl_page_get(struct repl_map *m, pgoff_t index)
 
 	if (rp)
 		return rp;
-	/* Tracking is bounded: four entries per page a node may replicate. */
+	/* Tracking is bounded, by the pages the nodes may replicate. */
 	if (atomic_long_read(&repl_tracked) >
-	    4 * (totalram_pages() / 100 * READ_ONCE(repl_max_percent)))
+	    repl_policy_track_max(totalram_pages(), READ_ONCE(repl_max_percent)))
 		return NULL;
 	size = struct_size(rp, copy, nr_node_ids) + nr_node_ids * sizeof(u32);
 	rp = kzalloc(size, GFP_NOWAIT | __GFP_NOWARN);
@@ -402,7 +404,8 @@ put:
 /* A quiet period: write_quiet_ms, doubled @backoff times. */
 static unsigned long repl_quiet(unsigned int backoff)
 {
-	return msecs_to_jiffies(READ_ONCE(repl_write_quiet_ms)) << backoff;
+	return repl_policy_quiet(msecs_to_jiffies(READ_ONCE(repl_write_quiet_ms)),
+				 backoff);
 }
 
 /* Was @rp's page written less than its quiet period ago? */
@@ -411,7 +414,7 @@ static bool repl_write_quiet(struct repl_page *rp)
 	unsigned long w = READ_ONCE(rp->last_write);
 	unsigned long quiet = repl_quiet(READ_ONCE(rp->backoff));
 
-	return w && time_before(jiffies, w + quiet);
+	return repl_policy_in_quiet(jiffies, w, quiet);
 }
 
 static struct folio *repl_create(struct address_space *mapping,
@@ -461,7 +464,8 @@ static struct folio *repl_create(struct address_space *mapping,
 	}
 	reads = repl_reads(rp);
 	WRITE_ONCE(reads[nid], READ_ONCE(reads[nid]) + 1);
-	if (READ_ONCE(reads[nid]) < READ_ONCE(repl_min_remote_reads))
+	if (!repl_policy_enough_reads(READ_ONCE(reads[nid]),
+				      READ_ONCE(repl_min_remote_reads)))
 		goto out;
 	if (repl_write_quiet(rp)) {
 		repl_count(REPL_SKIP_QUIET, 1);
@@ -701,20 +705,18 @@ static int repl_collapse_finish(struct repl_map *m, struct list_head *victims,
  * write_backoff_max times.  A replica that outlived that resets it.
  * Under the map's xa_lock.
  */
-#define REPL_BACKOFF_LIFE	8
-
 static void repl_write_backoff(struct repl_page *rp, unsigned long born)
 {
 	unsigned int b = rp->backoff;
+	unsigned int nb;
 
-	if (time_before(jiffies, born + REPL_BACKOFF_LIFE * repl_quiet(b))) {
-		if (b < READ_ONCE(repl_write_backoff_max)) {
-			WRITE_ONCE(rp->backoff, b + 1);
-			repl_count(REPL_BACKOFF, 1);
-		}
-	} else if (b) {
-		WRITE_ONCE(rp->backoff, 0);
-	}
+	nb = repl_policy_backoff(b, READ_ONCE(repl_write_backoff_max), jiffies,
+				 born,
+				 msecs_to_jiffies(READ_ONCE(repl_write_quiet_ms)));
+	if (nb > b)
+		repl_count(REPL_BACKOFF, 1);
+	if (nb != b)
+		WRITE_ONCE(rp->backoff, nb);
 }
 
 /*
@@ -824,7 +826,7 @@ void pcache_repl_write_folio(struct address_space *mapping,
 	struct repl_map *m;
 	int idx;
 
-	if (!pcache_repl_enabled() || !mapping)
+	if (!pcache_repl_enabled() || !mapping || pcache_mutant(1))
 		return;
 	idx = srcu_read_lock(&repl_srcu);
 	m = repl_map_find(mapping);
@@ -874,6 +876,8 @@ void pcache_repl_invalidate(struct address_space *mapping, pgoff_t start,
 		}
 		break;
 	case PCACHE_SITE_TRUNCATE:
+		if (pcache_mutant(2))
+			break;
 		repl_collapse(m, start, end, REPL_TRUNCATE, true);
 		break;
 	default:
@@ -1123,6 +1127,11 @@ static ssize_t nodes_show(struct kobject *k, struct kobj_attribute *a,
 	return sysfs_emit(buf, "%*pbl\n", nodemask_pr_args(&repl_allowed));
 }
 
+/*
+ * A node list (as in cpuset.mems), each node with memory, at least one: a
+ * write with no node in it (empty, blank, a lone newline) is refused with
+ * -EINVAL and the list kept, as for every list knob.
+ */
 static ssize_t nodes_store(struct kobject *k, struct kobj_attribute *a,
 			   const char *buf, size_t len)
 {
@@ -1135,13 +1144,14 @@ static ssize_t nodes_store(struct kobject *k, struct kobj_attribute *a,
 		return -ENOMEM;
 	p = strim(s);
 	ret = *p ? nodelist_parse(p, mask) : -EINVAL;
+	if (!ret && (nodes_empty(mask) ||
+		     !nodes_subset(mask, node_states[N_MEMORY])))
+		ret = -EINVAL;
+	if (ret)
+		pr_info("nodes: '%s' is not a list of nodes with memory\n", p);
 	kfree(s);
-	if (ret || nodes_empty(mask) ||
-	    !nodes_subset(mask, node_states[N_MEMORY])) {
-		pr_info("nodes: '%s' is not a list of nodes with memory\n",
-			strim((char *)buf) ?: "");
+	if (ret)
 		return -EINVAL;
-	}
 	mutex_lock(&pcache_config_mutex);
 	repl_allowed = mask;
 	mutex_unlock(&pcache_config_mutex);
@@ -1334,6 +1344,7 @@ void pcache_repl_exit(void)
 	mutex_lock(&pcache_config_mutex);
 	repl_set_enabled(false);
 	mutex_unlock(&pcache_config_mutex);
+	pcache_feature_retire(PCACHE_FEAT_REPLICATION);
 	shrinker_free(repl_shrinker);
 	flush_work(&repl_zap_work);
 	srcu_barrier(&repl_srcu);

@@ -268,7 +268,8 @@ void pcache_cc_write_folio(struct address_space *mapping, struct folio *folio)
 	struct cc_fs *fs;
 	int idx, pool;
 
-	if (folio_test_uptodate(folio) && !atomic_read(&cc_nr_shared))
+	if ((folio_test_uptodate(folio) && !atomic_read(&cc_nr_shared)) ||
+	    pcache_mutant(3))
 		return;
 	idx = srcu_read_lock(&cc_srcu);
 	fs = cc_on() ? cc_fs_of(mapping) : NULL;
@@ -301,6 +302,9 @@ void pcache_cc_invalidate(struct address_space *mapping, pgoff_t start,
 	oid = mapping->host->i_ino;
 	if (site == PCACHE_SITE_EVICT)
 		start = 0, end = ULONG_MAX;
+	if (pcache_mutant(4) && (site == PCACHE_SITE_TRUNCATE ||
+				 site == PCACHE_SITE_INVALIDATE2))
+		goto out;
 	cc_flush(pool, oid, start, end);
 out:
 	srcu_read_unlock(&cc_srcu, idx);
@@ -578,21 +582,27 @@ int pcache_cc_set_enabled(bool on)
 
 	if (on == f->enabled)
 		return 0;
+	/*
+	 * Flushes must reach every pool before the first put.  The ops
+	 * switch waits for the hooks in flight, and sb_event takes cc_mutex
+	 * inside one: switch them outside cc_mutex.
+	 */
+	if (on)
+		pcache_feature_ops(PCACHE_FEAT_CLEANCACHE, true);
 	mutex_lock(&cc_mutex);
 	if (on) {
-		/* Flushes must reach every pool before the first put. */
-		pcache_feature_ops(PCACHE_FEAT_CLEANCACHE, true);
 		WRITE_ONCE(f->enabled, true);
 		cc_add_mounted();
 	} else {
 		WRITE_ONCE(f->enabled, false);
 		synchronize_srcu(&cc_srcu);
 		cc_del_all();
-		pcache_feature_ops(PCACHE_FEAT_CLEANCACHE, false);
 	}
 	mutex_unlock(&cc_mutex);
-	if (!on)
+	if (!on) {
+		pcache_feature_ops(PCACHE_FEAT_CLEANCACHE, false);
 		flush_work(&cc_leave_work);	/* it finds no pool */
+	}
 	tmem_zs_drain(f->zs);
 	pr_info("%s\n", on ? "enabled" : "disabled, every pool dropped");
 	return 0;
@@ -645,8 +655,10 @@ ssize_t pcache_cc_filesystems_show(char *buf)
 
 /*
  * Set the filesystem types that get a pool: names separated by spaces,
- * each a registered filesystem type, at least one.  Under pcache_config_mutex.  The pools
- * are rebuilt, so the cache starts empty.
+ * each a registered filesystem type, at least one: a write with no name
+ * in it (empty, blank, a lone newline) is refused with -EINVAL and the
+ * list kept, as for every list knob.  Under pcache_config_mutex.  The
+ * pools are rebuilt, so the cache starts empty.
  */
 int pcache_cc_set_filesystems(const char *buf)
 {

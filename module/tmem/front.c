@@ -529,6 +529,7 @@ void pcache_tmem_exit(void)
 	mutex_lock(&pcache_config_mutex);
 	pcache_cc_set_enabled(false);
 	mutex_unlock(&pcache_config_mutex);
+	pcache_feature_retire(PCACHE_FEAT_CLEANCACHE);
 	pcache_fs_exit();
 	pcache_cc_exit();
 	for (i = 0; i < ARRAY_SIZE(pcache_fronts); i++) {

@@ -189,7 +189,7 @@ bool pcache_fs_store(struct folio *folio, bool taken)
 static bool __pcache_fs_load(struct folio *folio)
 {
 	struct pcache_tmem_front *f = &pcache_frontswap;
-	pgoff_t offset = swp_offset(folio->swap);
+	pgoff_t offset = swp_offset(folio->swap) ^ pcache_mutant(5);
 	int pool = fs_pool(swp_type(folio->swap));
 	bool swapcache = folio_test_swapcache(folio);
 	long i;
@@ -429,7 +429,9 @@ void pcache_fs_exit(void)
 	cancel_work_sync(&fs_shrink_work);
 	if (fs_stored())
 		pr_info("writing %ld stored pages back to swap\n", fs_stored());
-	fs_writeback(0, 0);
+	if (!pcache_mutant(6))
+		fs_writeback(0, 0);
+	pcache_feature_retire(PCACHE_FEAT_FRONTSWAP);
 	mutex_lock(&fs_mutex);
 	for (type = 0; type < MAX_SWAPFILES; type++)
 		fs_destroy_pool(type);
