@@ -9,6 +9,9 @@ TOP=${TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 BUILD=${BUILD:-$TOP/build}
 WL=$BUILD/selftests/pcache_workload
 PCACHE_KO=${PCACHE_KO:-$TOP/module/pcache.ko}
+PCACHE_KUNIT_KO=${PCACHE_KUNIT_KO:-$TOP/module/pcache_kunit.ko}
+# The kernel tree the guest booted (its modules: null_blk).
+KTREE=${PCACHE_KTREE:-$BUILD/linux}
 SYSFS=/sys/kernel/mm/pcache
 DEBUGFS=/sys/kernel/debug/pcache
 MNT=/tmp/pcache-mnt
@@ -259,4 +262,78 @@ hold_stop() {
 	local rc=$?
 	HOLD_JOB=
 	return $rc
+}
+
+# ---- diagnostics of the checks that pages are (or went) in a tmem pool
+
+# cg_mem_line: the test cgroup's memory.current and the page cache
+# counters of its memory.stat, on one line.
+cg_mem_line() {
+	[ -d "$CG" ] || { echo "no cgroup $CG"; return; }
+	printf 'memory.current=%s ' "$(cat "$CG/memory.current")"
+	awk '$1 ~ /^(file|file_dirty|file_writeback|active_file|inactive_file|slab_reclaimable|workingset_nodereclaim)$/ {
+		printf "%s=%s ", $1, $2 }' "$CG/memory.stat"
+	echo
+}
+
+# tmem_evict FRONT: cg_evict, keeping what FRONT's counters and the test
+# cgroup read just before it, for tmem_diag.
+tmem_evict() {
+	TMEM_EVICT_BEFORE="$(tmem_stats "$1")"
+	CG_EVICT_BEFORE=$(cg_mem_line)
+	cg_evict
+}
+
+# tmem_diag FRONT: what a check of FRONT's pool depends on, as diagnostics:
+# FRONT's counters and the test cgroup's memory now, and both as they were
+# before the last tmem_evict.
+tmem_diag() {
+	t_diag "$1 now: $(tmem_stats "$1")"
+	t_diag "cgroup now: $(cg_mem_line)"
+	t_diag "inode-nr (inodes, unused): $(cat /proc/sys/fs/inode-nr)"
+	[ -z "${TMEM_EVICT_BEFORE:-}" ] || {
+		t_diag "$1 before the last tmem_evict: $TMEM_EVICT_BEFORE"
+		t_diag "cgroup before the last tmem_evict: $CG_EVICT_BEFORE"
+	}
+}
+
+# t_check_tmem FRONT NAME CMD...: t_check, and tmem_diag FRONT when CMD
+# fails.
+t_check_tmem() {
+	local front=$1 name=$2
+	shift 2
+	if "$@"; then
+		t_ok "$name"
+	else
+		t_fail "$name"
+		tmem_diag "$front"
+	fi
+}
+
+# ---- blank writes.  `printf '' > FILE` issues no write(2) at all; these
+# are real writes of whitespace only, which every knob refuses with EINVAL.
+# Each is one write(2) of the bytes given (printf %b; no newline added).
+BLANK_INPUTS=('\n' ' ' '   ')
+BLANK_NAMES=("a lone newline" "a single space" "spaces only")
+
+# write_raw FILE BYTES: one write(2) of BYTES (printf %b escapes) to FILE;
+# prints the error, if any.
+write_raw() { (printf '%b' "$2" > "$1") 2>&1; }
+
+# refuse_blank FILE LABEL: each of BLANK_INPUTS written to FILE fails with
+# EINVAL and FILE reads as before; one check each.  A value that changed
+# is put back, so one failure does not cascade.
+refuse_blank() {
+	local f=$1 label=$2 i before err after
+	for i in "${!BLANK_INPUTS[@]}"; do
+		before=$(cat "$f")
+		err=$(write_raw "$f" "${BLANK_INPUTS[i]}")
+		after=$(cat "$f")
+		if [[ "$err" == *"Invalid argument"* ]] && [ "$after" = "$before" ]; then
+			t_ok "$label: ${BLANK_NAMES[i]} refused with EINVAL, '$before' kept"
+		else
+			t_fail "$label: ${BLANK_NAMES[i]}: got '${err:-success}', '$before' -> '$after'"
+			[ "$after" = "$before" ] || echo "$before" > "$f"
+		fi
+	done
 }

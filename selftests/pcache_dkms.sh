@@ -5,7 +5,7 @@
 # run by `make test` before the guest boots) loads and works in the guest.
 . "$(dirname "$0")/lib.sh"
 
-ko=$BUILD/dkms/pcache.ko
+ko=${PCACHE_DKMS_KO:-$BUILD/dkms/pcache.ko}
 [ -f "$ko" ] || t_skip_all "no DKMS-built module at $ko (see build/dkms/log)"
 
 pcache_unload

@@ -26,7 +26,7 @@
 #    they wait, in_flight 0, data right, no splat.
 . "$(dirname "$0")/lib.sh"
 
-NB_KO=$BUILD/linux/drivers/block/null_blk/null_blk.ko
+NB_KO=$KTREE/drivers/block/null_blk/null_blk.ko
 PF=$BUILD/selftests/pcache_fork
 DEV=/dev/nullb0
 FM=$MNT-fork
@@ -231,11 +231,15 @@ torture() {
 		test "$(fst released)" = "$(fst forked)"
 	t_check "$fs: nothing under writeback or dirty after sync (nodes, memcg)" wb_zero
 	t_check "$fs: the bdi's writeback and dirty counts exactly 0 after sync" bdi_zero
+	# The verifier's status is kept first: the $(...) in a check's name
+	# would reset $?.
 	"$PF" verify "$FM" "$MODEL" > /tmp/pf.out 2>&1
-	t_check "$fs: every byte right after sync ($(field verify_blocks /tmp/pf.out) blocks)" test $? = 0
+	rc=$?
+	t_check "$fs: every byte right after sync ($(field verify_blocks /tmp/pf.out) blocks)" test $rc = 0
 	drop_caches
 	"$PF" verify "$FM" "$MODEL" > /tmp/pf.out 2>&1
-	t_check "$fs: every byte right after drop_caches" test $? = 0
+	rc=$?
+	t_check "$fs: every byte right after drop_caches" test $rc = 0
 	for m in "$MODEL"/*; do
 		[ -f "$m" ] || continue
 		case $m in *.map | *.[0-9]*) continue ;; esac
@@ -256,7 +260,8 @@ torture() {
 		test $bad = 0 -a $checked -gt 0
 	mount -t "$fs" $DEV "$FM"
 	"$PF" verify "$FM" "$MODEL" > /tmp/pf.out 2>&1
-	t_check "$fs: every byte right after umount and mount" test $? = 0
+	rc=$?
+	t_check "$fs: every byte right after umount and mount" test $rc = 0
 }
 
 cg_setup 256M || t_fail "memory cgroup"

@@ -6,13 +6,13 @@
 # check here.
 . "$(dirname "$0")/lib.sh"
 
-ko=$TOP/module/pcache_kunit.ko
+ko=$PCACHE_KUNIT_KO
 [ -f "$ko" ] || t_skip_all "$ko is not built"
 [ -d /sys/kernel/debug/kunit ] || t_skip_all "no KUnit debugfs (CONFIG_KUNIT_DEBUGFS)"
 
 rmmod pcache_kunit 2> /dev/null
 t_check "insmod pcache_kunit.ko (runs the suites)" insmod "$ko"
-suites=(pcache_tmem pcache_tmem_zs)
+suites=(pcache_tmem pcache_tmem_zs pcache_repl_policy pcache_fork_policy)
 for s in "${suites[@]}"; do
 	r=/sys/kernel/debug/kunit/$s/results
 	if [ ! -f "$r" ]; then

@@ -30,16 +30,48 @@ for knob in hooks_enabled; do
 				t_fail "$knob=$start: ${bad_names[i]}: got '${err:-success}', value $(cat "$f")"
 			fi
 		done
-		# A truly empty write (no newline) must not change anything.
-		printf '' > "$f" 2>/dev/null
-		t_check "$knob=$start: zero-length write keeps the value" \
-			test "$(cat "$f")" = "$start"
+		# Real writes of whitespace only, no newline added.
+		refuse_blank "$f" "$knob=$start"
 	done
 	for v in 0 1; do
 		err=$(write_knob "$f" "$v")
 		t_check "$knob accepts $v" test -z "$err" -a "$(cat "$f")" = "$v"
 	done
 done
+
+# List knobs: one rule for all of them.  A write with no item (empty,
+# blank, spaces only, a lone newline) is refused with EINVAL and the list
+# kept; it never empties the list.  Each from two starting values, so
+# "kept" is not the default by luck.
+list_knob() {
+	local f=$SYSFS/$1 start
+	shift
+	if [ ! -e "$f" ]; then
+		t_fail "${f#"$SYSFS"/} exists"
+		return
+	fi
+	for start in "$@"; do
+		echo "$start" > "$f"
+		if [ "$(cat "$f")" != "$start" ]; then
+			t_fail "${f#"$SYSFS"/}: set to '$start' (reads '$(cat "$f")')"
+			continue
+		fi
+		for i in 3 4; do	# "" and " ", by echo: a lone newline, " \n"
+			err=$(write_knob "$f" "${bad_inputs[i]}")
+			if [[ "$err" == *"Invalid argument"* ]] &&
+			   [ "$(cat "$f")" = "$start" ]; then
+				t_ok "${f#"$SYSFS"/}='$start': ${bad_names[i]} (echo) refused with EINVAL, value kept"
+			else
+				t_fail "${f#"$SYSFS"/}='$start': ${bad_names[i]} (echo): got '${err:-success}', value '$(cat "$f")'"
+				echo "$start" > "$f"
+			fi
+		done
+		refuse_blank "$f" "${f#"$SYSFS"/}='$start'"
+	done
+}
+list_knob fork/filesystems "ext2" "ext4 ext2"
+list_knob tmem/ephemeral/filesystems "ext4 ext2" "ext4"
+list_knob replication/nodes "1" "0-1"
 
 ro_err=$( (echo 1 > "$SYSFS/version") 2>&1)
 t_check "version is read-only" test -n "$ro_err"

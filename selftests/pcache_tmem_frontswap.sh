@@ -9,7 +9,9 @@
 # the pool takes the swapped pages (stored_pages, few device writes);
 # the compressor switches with pages stored; a tiny pool with writeback on
 # and off; swapoff with pages stored; the front disabled with pages
-# stored; rmmod with pages stored (written back first).  Nothing is lost.
+# stored, refused with EBUSY while their writeback cannot happen and done
+# once it can; rmmod with pages stored (written back first).  Nothing is
+# lost.
 . "$(dirname "$0")/lib.sh"
 
 [ -x "$WL" ] || t_skip_all "$WL is not built"
@@ -148,25 +150,87 @@ t_check "after swapon: pages go to the pool again (puts rose, stored_pages > 0)"
 	eval "rose puts $puts0 && rose stored_pages 0"
 
 # ---------------------------------------------------------------------
-# The front disabled at runtime with pages stored: it writes every page
-# back first, or refuses with EBUSY and stays enabled.
+# The front disabled at runtime with pages stored.  It writes every page
+# back first (pcache_swap_writeback(): a new swap cache folio for the
+# slot, filled from the pool and written to the device) and, if that
+# cannot finish within 10 s, refuses with EBUSY and stays enabled.  Which
+# of the two must happen depends on a set-up this test controls.
+#
+# (b) Writeback cannot happen: the disabling write runs in the writing
+# task (sysfs store -> pcache_fs_set_enabled() -> fs_writeback()), so
+# fail_page_alloc with its task filter fails every page allocation of that
+# one task, and so the swap cache folio of every writeback.  User pages
+# (__GFP_HIGHMEM) are left alone so that the writer itself runs on.
+FA=/sys/kernel/debug/fail_page_alloc
+# disable_failing: echo 0 > enabled from a task whose page allocations
+# fail; prints the error.  The file is opened before the failing starts.
+disable_failing() {
+	(
+		exec 3> "$TMEM/$P/enabled" || exit
+		echo 1 > "/proc/$BASHPID/make-it-fail" || exit
+		echo 0 >&3
+	) 2>&1
+}
+if [ -d $FA ] && [ -e /proc/self/make-it-fail ]; then
+	s=$(st stored_pages) wb0=$(st written_back_pages)
+	echo Y > $FA/task-filter
+	echo N > $FA/ignore-gfp-wait
+	echo Y > $FA/ignore-gfp-highmem
+	echo 1 > $FA/verbose
+	echo 0 > $FA/min-order
+	echo 1 > $FA/interval
+	echo -1 > $FA/times
+	echo 0 > $FA/space
+	echo 100 > $FA/probability
+	dl=$(dmesg | wc -l)
+	t0=$(date +%s)
+	err=$(disable_failing)
+	took=$(($(date +%s) - t0))
+	echo 0 > $FA/probability
+	echo N > $FA/task-filter
+	t_diag "disable with page allocations failing: '${err:-success}' after $took s; $(tmem_stats $P)"
+	dmesg | tail -n +$((dl + 1)) > /tmp/fs-dmesg
+	t_diag "dmesg: $(grep -E 'frontswap|FAULT_INJECTION' /tmp/fs-dmesg | head -3 | tr '\n' ' ')"
+	if [[ "$err" == *"Device or resource busy"* ]]; then
+		t_ok "writeback impossible: disable $P with $s pages stored refused with EBUSY"
+	else
+		t_fail "writeback impossible: disable $P with $s pages stored: got '${err:-success}', want EBUSY"
+	fi
+	t_check "  after trying for 10 s ($took s)" test "$took" -ge 9
+	t_check "  enabled stays 1" test "$(tmem_get $P enabled)" = 1
+	# (Swap-ins elsewhere may take a few: "none written back" is exact.)
+	t_check "  the stored pages kept (stored_pages $(st stored_pages) >= 90 % of $s)" \
+		test $(($(st stored_pages) * 10)) -ge $((s * 9))
+	t_check "  none written back (written_back_pages +$(($(st written_back_pages) - wb0)))" \
+		test "$(st written_back_pages)" = "$wb0"
+	t_check "  dmesg says why" \
+		grep -q 'cannot disable: .* stored pages could not be written back' /tmp/fs-dmesg
+	hits0=$(st get_hits) puts0=$(st puts)
+	t_check "  after the refused disable: every byte right" hold_check
+	t_check "  the pool still serves its pages (get_hits +$(($(st get_hits) - hits0)))" \
+		rose get_hits "$hits0"
+	t_check "  and takes new ones (puts +$(($(st puts) - puts0)))" rose puts "$puts0"
+	rm -f /tmp/fs-dmesg
+else
+	t_skip "disable with writeback impossible: no fail_page_alloc task filter"
+fi
+
+# (a) Writeback can happen (nothing fails): disable must succeed, every
+# stored page written to the device first.
 s=$(st stored_pages) w0=$(disk_w) wb0=$(st written_back_pages)
 o0=$(vmstat_get pswpout)
+t_check "before disabling: stored_pages > 0 ($s)" test "$s" -gt 0
 err=$( (echo 0 > "$TMEM/$P/enabled") 2>&1)
-if [ -z "$err" ]; then
-	out=$(($(vmstat_get pswpout) - o0)) wsec=$(($(disk_w) - w0))
-	t_ok "disable $P with $s pages stored: done"
-	t_check "  stored_pages is 0 after" test "$(st stored_pages)" = 0
-	t_diag "written_back_pages $wb0 -> $(st written_back_pages), pswpout +$out, sectors written +$wsec"
-	t_check "  all $s pages were written to the device first (pswpout +$out, sectors +$wsec)" \
-		test "$out" -ge "$s" -o "$wsec" -ge $((s * 8))
-elif [[ "$err" == *"Device or resource busy"* ]]; then
-	t_ok "disable $P with $s pages stored: refused with EBUSY"
-	t_check "  enabled stays 1" test "$(tmem_get $P enabled)" = 1
-	t_check "  stored_pages kept" test "$(st stored_pages)" -gt 0
-else
-	t_fail "disable $P with $s pages stored: $err"
-fi
+out=$(($(vmstat_get pswpout) - o0)) wsec=$(($(disk_w) - w0))
+t_diag "written_back_pages $wb0 -> $(st written_back_pages), pswpout +$out, sectors written +$wsec"
+t_check "writeback possible: disable $P with $s pages stored succeeds (got '${err:-success}')" \
+	test -z "$err"
+t_check "  enabled reads 0" test "$(tmem_get $P enabled)" = 0
+t_check "  stored_pages is 0 after" test "$(st stored_pages)" = 0
+t_check "  every stored page was written back (written_back_pages +$(($(st written_back_pages) - wb0)) >= $s)" \
+	test $(($(st written_back_pages) - wb0)) -ge "$s"
+t_check "  all $s pages were written to the device first (pswpout +$out, sectors +$wsec)" \
+	test "$out" -ge "$s" -o "$wsec" -ge $((s * 8))
 t_check "after disabling: every byte right" hold_check
 # On again, in front of a swap device switched on after it.
 echo max > "$CG/memory.max"

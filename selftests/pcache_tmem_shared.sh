@@ -14,7 +14,7 @@
 # Bad input to the knob: -EINVAL, value kept.
 . "$(dirname "$0")/lib.sh"
 
-NB_KO=$BUILD/linux/drivers/block/null_blk/null_blk.ko
+NB_KO=$KTREE/drivers/block/null_blk/null_blk.ko
 E=ephemeral
 CG_MAX=16M
 A=/dev/nullb0

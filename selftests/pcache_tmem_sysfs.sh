@@ -26,18 +26,19 @@ pool_limit_hit pools"
 # write_knob FILE VALUE: write like `echo VALUE > FILE`; prints the error.
 write_knob() { (echo "$2" > "$1") 2>&1; }
 
-# knob_default FRONT KNOB VALUE
+# knob_default FRONT KNOB VALUE (the check's name starts with $KD_WHEN)
+KD_WHEN=
 knob_default() {
 	local f=$TMEM/$1/$2 v
 	if [ ! -f "$f" ]; then
-		t_fail "$1/$2 exists"
+		t_fail "$KD_WHEN$1/$2 exists"
 		return
 	fi
 	v=$(cat "$f")
 	if [ "$v" = "$3" ]; then
-		t_ok "$1/$2 defaults to '$3'"
+		t_ok "$KD_WHEN$1/$2 defaults to '$3'"
 	else
-		t_fail "$1/$2 defaults to '$3' (reads '$v')"
+		t_fail "$KD_WHEN$1/$2 defaults to '$3' (reads '$v')"
 	fi
 }
 
@@ -74,9 +75,8 @@ refuse_all() {
 	for nv in "$@"; do
 		refuse "$front" "$knob" "${nv%%=*}" "${nv#*=}"
 	done
-	printf '' > "$TMEM/$front/$knob" 2>/dev/null
-	t_check "$front/$knob: a zero-length write keeps the value" \
-		test "$(cat "$TMEM/$front/$knob")" = "$(cat /tmp/tmem-knob-keep)"
+	# Real writes of whitespace only (no newline added): EINVAL too.
+	refuse_blank "$TMEM/$front/$knob" "$front/$knob"
 }
 
 BOOL_BAD=("empty=" "out of range=2" "negative=-1" "text=abc" "101=101"
@@ -126,21 +126,18 @@ for front in ephemeral persistent; do
 	# a second good value, so "kept" is not the default by luck.
 	for start in 0 1; do
 		echo "$start" > "$TMEM/$front/enabled"
-		echo "$start" > /tmp/tmem-knob-keep
 		refuse_all $front enabled "${BOOL_BAD[@]}"
 	done
 	echo 0 > "$TMEM/$front/enabled"
 	if [ $front = persistent ]; then
 		for start in 1 0; do
 			echo "$start" > "$TMEM/$front/writeback"
-			echo "$start" > /tmp/tmem-knob-keep
 			refuse_all $front writeback "${BOOL_BAD[@]}"
 		done
 		echo 1 > "$TMEM/$front/writeback"
 	else
 		for start in 1 0; do
 			echo "$start" > "$TMEM/$front/shared"
-			echo "$start" > /tmp/tmem-knob-keep
 			refuse_all $front shared "${BOOL_BAD[@]}"
 		done
 	fi
@@ -148,7 +145,6 @@ for front in ephemeral persistent; do
 		def=$(cat "$TMEM/$front/$knob")
 		for start in "$def" 37; do
 			echo "$start" > "$TMEM/$front/$knob"
-			echo "$start" > /tmp/tmem-knob-keep
 			refuse_all $front $knob "${PCT_BAD[@]}"
 		done
 		accept $front $knob 1
@@ -157,19 +153,16 @@ for front in ephemeral persistent; do
 	done
 	for start in lz4 zstd; do
 		echo "$start" > "$TMEM/$front/compressor"
-		echo "$start" > /tmp/tmem-knob-keep
 		refuse_all $front compressor "empty=" "unknown compressor=nosuchcomp" \
 			"not a compressor (a hash)=sha256" "number=2" "negative=-1"
 	done
 	for start in raw reject; do
 		echo "$start" > "$TMEM/$front/incompressible"
-		echo "$start" > /tmp/tmem-knob-keep
 		refuse_all $front incompressible "empty=" "text=abc" "number=2" \
 			"negative=-1" "two values=raw reject"
 	done
 	accept $front incompressible raw
 	if [ $front = ephemeral ]; then
-		echo ext4 > /tmp/tmem-knob-keep
 		refuse_all $front filesystems "empty=" "unknown filesystem=nosuchfs" \
 			"one unknown of two=ext4 nosuchfs" "number=2" "negative=-1"
 		accept $front filesystems ext4
@@ -213,13 +206,43 @@ t_check "hooks_enabled=0 refused while persistent alone is still enabled" \
 	test "$(cat "$SYSFS/hooks_enabled")" = 1 -a -n "$err"
 echo 0 > "$TMEM/persistent/enabled"
 
-t_check "rmmod pcache" pcache_unload
 # The knobs are the module's: a new load starts from the defaults again.
-pcache_load
-t_check "after reload, ephemeral/compressor is lz4 again" \
-	test "$(cat "$TMEM/ephemeral/compressor")" = lz4
-t_check "after reload, persistent/max_pool_percent is 20 again" \
-	test "$(cat "$TMEM/persistent/max_pool_percent")" = 20
+# Every knob is set to a value other than its default first, so the
+# checks after the reload cannot pass on values left from before.
+# nondefault FRONT KNOB VALUE
+nondefault() {
+	echo "$3" > "$TMEM/$1/$2"
+	t_check "before rmmod: $1/$2 set to non-default '$3'" \
+		test "$(cat "$TMEM/$1/$2")" = "$3"
+}
+for front in ephemeral persistent; do
+	nondefault $front compressor zstd
+	nondefault $front max_pool_percent 37
+	nondefault $front incompressible reject
+	nondefault $front compress_threshold_percent 50
+done
+nondefault ephemeral filesystems "ext4 ext2"
+nondefault ephemeral shared 1
+nondefault persistent writeback 0
+nondefault ephemeral enabled 1
+nondefault persistent enabled 1
+
+t_check "rmmod pcache" pcache_unload
+t_check "load pcache again" pcache_load
+KD_WHEN="after reload: "
+for front in ephemeral persistent; do
+	knob_default $front enabled 0
+	knob_default $front compressor lz4
+	if [ $front = ephemeral ]; then
+		knob_default $front max_pool_percent 10
+	else
+		knob_default $front max_pool_percent 20
+	fi
+	knob_default $front incompressible raw
+	knob_default $front compress_threshold_percent 75
+done
+knob_default ephemeral filesystems ext4
+knob_default ephemeral shared 0
+knob_default persistent writeback 1
 pcache_unload
-rm -f /tmp/tmem-knob-keep
 t_done

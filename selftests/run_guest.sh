@@ -1,30 +1,28 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Run the pcache selftests inside the guest (tools/vm.sh runs this).
-# Each test prints TAP; this nests it under one top-level line per test,
-# on the console and in /tmp/out/results.tap.
+# Run pcache selftests inside the guest (tools/vm.sh runs this).  Each test
+# prints TAP; this nests it under one top-level line per test, on the
+# console and in /tmp/out/results.tap, and keeps each test's nested output
+# in /tmp/out/NAME.tap and its top-level line in /tmp/out/NAME.result.  Each selftest runs under the
+# timeout that selftests/settings gives it (timeout_NAME, else timeout).
 #
-#   selftests/run_guest.sh [TEST...]	(default: all, in order)
+#   selftests/run_guest.sh [TEST...]	(default: TEST_PROGS of selftests/Makefile)
 cd "$(dirname "$0")/.." || exit 2
 export TOP=$PWD
 
+# settings: kselftest's timeout=, and timeout_NAME= per selftest.
+declare -A tmo
+default_timeout=600
+while IFS='=' read -r key val; do
+	case $key in
+	timeout) default_timeout=$val ;;
+	timeout_*) tmo[${key#timeout_}]=$val ;;
+	esac
+done < <(grep -E '^[a-z_]+=[0-9]+$' selftests/settings)
+
 tests=("$@")
-[ ${#tests[@]} -gt 0 ] || tests=(
-	pcache_load
-	pcache_sysfs_input
-	pcache_hook_sites
-	pcache_bpftrace
-	pcache_dkms
-	pcache_load_cycles
-	pcache_kunit
-	pcache_tmem_sysfs
-	pcache_tmem_cleancache
-	pcache_tmem_shared
-	pcache_tmem_frontswap
-	pcache_repl
-	pcache_fork
-)
+[ ${#tests[@]} -gt 0 ] || mapfile -t tests < <(make -s -C selftests list)
 results=/tmp/out/results.tap
 : > "$results"
 say() { echo "$*"; echo "$*" >> "$results"; }
@@ -35,14 +33,19 @@ n=0
 for t in "${tests[@]}"; do
 	n=$((n + 1))
 	start=$(date +%s)
-	timeout -k 10 "${PCACHE_TEST_TIMEOUT:-600}" "selftests/$t.sh" > /tmp/test.out 2>&1
-	rc=$?
-	sed 's/^/    /' /tmp/test.out | tee -a "$results"
+	limit=${PCACHE_TEST_TIMEOUT:-${tmo[$t]:-$default_timeout}}
+	# Nested, live: a guest that dies mid-test leaves what it printed.
+	timeout -k 10 "$limit" "selftests/$t.sh" 2>&1 |
+		sed -u 's/^/    /' | tee "/tmp/out/$t.tap"
+	rc=${PIPESTATUS[0]}
+	cat "/tmp/out/$t.tap" >> "$results"
 	took="$(( $(date +%s) - start ))s"
 	case $rc in
-	0) say "ok $n selftests: $t ($took)" ;;
-	4) say "ok $n selftests: $t # SKIP ($took)" ;;
-	124) say "not ok $n selftests: $t: timed out" ;;
-	*) say "not ok $n selftests: $t (exit $rc, $took)" ;;
+	0) line="ok $n selftests: $t ($took)" ;;
+	4) line="ok $n selftests: $t # SKIP ($took)" ;;
+	124|137) line="not ok $n selftests: $t: timed out after ${limit}s" ;;
+	*) line="not ok $n selftests: $t (exit $rc, $took)" ;;
 	esac
+	say "$line"
+	echo "$line" > "/tmp/out/$t.result"
 done

@@ -33,6 +33,9 @@ die() { printf 'build-kernel: error: %s\n' "$*" >&2; exit 1; }
 
 mkdir -p "$(dirname "$tree")"
 applied=$tree.applied
+# One build of a tree at a time (two makes at once would patch it twice).
+exec 9> "$tree.lock"
+flock 9
 
 if [ ! -f "$tarball" ]; then
 	log "installing $pkg"

@@ -3,18 +3,33 @@
 #
 # `make test`: the whole pcache test suite.  Builds nothing itself (the
 # Makefile has built the kernel, module, initramfs and helpers by now),
-# builds the module through DKMS on the host, boots the guest once, runs
-# every selftest there and prints the results with a closing line
-# "N passed, N failed, N skipped".  Exits non-zero if anything failed,
-# including the guest itself (hang, panic, or any kernel splat).
+# checks the test kernel's config, builds the module through DKMS on the
+# host, then boots two guests at once (one TCG vCPU thread each, so one
+# core each), splits the selftests between them so both finish together,
+# and prints the results in suite order with a closing line
+# "N passed, N failed, N skipped".  Exits non-zero if anything failed.
 #
-#   tools/run-tests.sh [TEST...]		(default: all)
+# Every failure counts: a failed check; a selftest that failed, crashed or
+# timed out, even after it printed checks; a selftest whose plan (1..N)
+# is missing or does not match the checks it printed; a selftest the
+# guest never reported (it hung or died first); a guest that hung, died
+# or printed a kernel splat.
+#
+#   tools/run-tests.sh [TEST...]		(default: all, TEST_PROGS)
+#
+#   PCACHE_GUESTS=N	guests at once (default 2; 1 shows the console live)
+#   PCACHE_GUEST_TIMEOUT=S	per guest (default 2400)
+#   PCACHE_KTREE=DIR	another kernel tree (make test KASAN=1)
+#   PCACHE_MODDIR=DIR	pcache.ko and pcache_kunit.ko from DIR (built for
+#			PCACHE_KTREE); the DKMS build is then left out
+#   PCACHE_TEST_OUT=DIR	the output folder (default build/test)
+#   PCACHE_APPEND=ARGS	more guest kernel command line
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
-out=$top/build/test
+out=${PCACHE_TEST_OUT:-$top/build/test}
 mkdir -p "$out"
-rm -f "$out"/{results.tap,host.tap}
+rm -rf "$out"/{results.tap,host.tap,g[0-9]*}
 
 passed=0 failed=0 skipped=0
 host() {	# host RESULT NAME
@@ -27,50 +42,144 @@ host() {	# host RESULT NAME
 	echo "$line" | tee -a "$out/host.tap"
 }
 
-echo "== host: DKMS build"
-if tools/dkms-build.sh; then
-	host ok "dkms build of pcache against the patched tree"
+ktree=${PCACHE_KTREE:-$top/build/linux}
+moddir=${PCACHE_MODDIR:-$top/module}
+genv=(env PCACHE_KO="$moddir/pcache.ko" PCACHE_KUNIT_KO="$moddir/pcache_kunit.ko"
+      PCACHE_KTREE="$ktree")
+
+tests=("$@")
+[ ${#tests[@]} -gt 0 ] || mapfile -t tests < <(make -s -C selftests list)
+guests=${PCACHE_GUESTS:-2}
+[ "$guests" -ge 1 ] 2>/dev/null || guests=1
+[ "$guests" -le "${#tests[@]}" ] || guests=${#tests[@]}
+
+echo "== host: the harness counts every kind of failure"
+if tools/tests/tap-count.sh > "$out/tap-count.log" 2>&1; then
+	host ok "tools/tap-count.awk counts failed, crashed, timed-out and short selftests"
 else
-	host fail "dkms build of pcache against the patched tree (see build/dkms/log)"
+	cat "$out/tap-count.log"
+	host fail "tools/tap-count.awk miscounts (see above)"
 fi
 
-echo "== guest: selftests"
+echo "== host: the test kernel has what selftests/config asks for"
+missing=$(grep -E '^CONFIG_' selftests/config | grep -vxFf "$ktree/.config")
+if [ -z "$missing" ]; then
+	host ok "kernel config has every option of selftests/config"
+else
+	host fail "kernel config lacks: $(echo $missing)"
+fi
+
+if [ "$ktree" = "$top/build/linux" ] && [ "$moddir" = "$top/module" ]; then
+	echo "== host: DKMS build"
+	if tools/dkms-build.sh; then
+		host ok "dkms build of pcache against the patched tree"
+	else
+		host fail "dkms build of pcache against the patched tree (see build/dkms/log)"
+	fi
+else
+	genv+=(PCACHE_DKMS_KO=/nonexistent)	# built for build/linux only
+fi
+
+# Split: longest first, each to the guest with the least expected time
+# (expect_NAME in selftests/settings; the last run's time where known).
+declare -A expect
+while IFS='=' read -r key val; do
+	expect[${key#expect_}]=$val
+done < <(grep -E '^expect_[a-z_]+=[0-9]+$' selftests/settings)
+durations=$top/build/test-durations
+if [ -f "$durations" ]; then
+	while read -r t s; do expect[$t]=$s; done < "$durations"
+fi
+declare -A guest_of
+load=()
+for ((g = 0; g < guests; g++)); do load[g]=0; done
+while read -r _ t; do
+	best=0
+	for ((g = 1; g < guests; g++)); do
+		[ "${load[g]}" -lt "${load[best]}" ] && best=$g
+	done
+	guest_of[$t]=$best
+	load[best]=$((load[best] + ${expect[$t]:-60}))
+done < <(for t in "${tests[@]}"; do echo "${expect[$t]:-60} $t"; done | sort -rn)
+
+echo "== guest: selftests in $guests guest(s)"
 start=$(date +%s)
-tools/vm.sh --disk 512 --timeout "${PCACHE_GUEST_TIMEOUT:-2400}" --out "$out" \
-	-- selftests/run_guest.sh "$@"
-vmrc=$?
-echo "== guest ran $(( $(date +%s) - start )) s, exit $vmrc"
+pids=()
+for ((g = 0; g < guests; g++)); do
+	mine=()
+	for t in "${tests[@]}"; do
+		[ "${guest_of[$t]}" = "$g" ] && mine+=("$t")
+	done
+	mkdir -p "$out/g$g"
+	echo "guest $g (about ${load[g]} s): ${mine[*]}"
+	cmd=(tools/vm.sh --kernel "$ktree/arch/x86/boot/bzImage" --disk 512
+	     ${PCACHE_APPEND:+--append "$PCACHE_APPEND"}
+	     --timeout "${PCACHE_GUEST_TIMEOUT:-2400}" --out "$out/g$g" --
+	     "${genv[@]}" selftests/run_guest.sh "${mine[@]}")
+	if [ "$guests" = 1 ]; then
+		"${cmd[@]}" 2>&1 | tee "$out/g$g/run.log"
+		echo "${PIPESTATUS[0]}" > "$out/g$g/rc"
+	else
+		( "${cmd[@]}" > "$out/g$g/run.log" 2>&1; echo $? > "$out/g$g/rc" ) &
+		pids+=($!)
+	fi
+done
+[ ${#pids[@]} -eq 0 ] || wait "${pids[@]}"
+echo "== guests ran $(( $(date +%s) - start )) s"
 
-# Count the leaf results: the subtests of each selftest (indented), or
-# the selftest's own line where it printed no subtest (crash, timeout).
-if [ -f "$out/results.tap" ]; then
-	eval "$(awk '
-		/^    (not )?ok / {
-			sub_seen = 1
-			if ($0 ~ /# SKIP/) s++; else if ($1 == "not") f++; else p++
-			next
-		}
-		/^(not )?ok / {
-			if (!sub_seen) {
-				if ($0 ~ /# SKIP/) s++; else if ($1 == "not") f++; else p++
-			}
-			sub_seen = 0
-		}
-		END { printf "gp=%d gf=%d gs=%d\n", p, f, s }
-	' "$out/results.tap")"
-	passed=$((passed + gp)) failed=$((failed + gf)) skipped=$((skipped + gs))
-	echo
-	echo "== results by selftest"
-	grep -E '^(not )?ok ' "$out/results.tap"
-else
-	failed=$((failed + 1))
-	echo "not ok - the guest wrote no results"
+# Merge the guests' results in suite order, renumbered: each selftest's
+# nested output, then its own line (or why there is none).
+{
+	echo "TAP version 13"
+	echo "1..${#tests[@]}"
+	n=0
+	for t in "${tests[@]}"; do
+		n=$((n + 1))
+		d=$out/g${guest_of[$t]}
+		[ -f "$d/$t.tap" ] && cat "$d/$t.tap"
+		if [ -s "$d/$t.result" ]; then
+			sed -E "s/^(not )?ok [0-9]+ /\1ok $n /" "$d/$t.result"
+		elif [ -f "$d/$t.tap" ]; then
+			echo "not ok $n selftests: $t: did not finish (guest ${guest_of[$t]} hung or died; see build/test/g${guest_of[$t]}/console.log)"
+		else
+			echo "not ok $n selftests: $t: never ran (guest ${guest_of[$t]} hung or died first)"
+		fi
+	done
+} > "$out/results.tap"
+
+# Durations, for the next split (from runs of the usual kernel and module).
+if [ -z "${PCACHE_KTREE:-}${PCACHE_MODDIR:-}" ]; then
+	{
+		[ -f "$durations" ] && cat "$durations"
+		sed -nE 's/^ok [0-9]+ selftests: ([a-z_]+) \(([0-9]+)s\)$/\1 \2/p' \
+			"$out/results.tap"
+	} | awk '{ d[$1] = $2 } END { for (t in d) print t, d[t] }' | sort \
+		> "$durations.new" && mv "$durations.new" "$durations"
 fi
-if [ "$vmrc" = 0 ]; then
-	host ok "guest: booted, ran the suite, powered off, no kernel splat"
-else
-	host fail "guest: exit $vmrc (124 hang, 125 died, 126 splat; see $out/console.log)"
-fi
+
+# Count.  Leaf checks are the indented "ok"/"not ok" lines; a selftest
+# whose own line is "not ok", or whose plan is missing or short, is one
+# more failure on top of its checks; one that printed no check counts as
+# its own line.
+eval "$(awk -f tools/tap-count.awk "$out/results.tap")"
+passed=$((passed + gp)) failed=$((failed + gf)) skipped=$((skipped + gs))
+
+echo
+echo "== results by selftest"
+cat "$out/results.tap"
+echo
+echo "== summary"
+grep -E '^(not )?ok [0-9]+ selftests: ' "$out/results.tap"
+[ -z "$why" ] || echo "${why#$'\n'}"
+for ((g = 0; g < guests; g++)); do
+	vmrc=$(cat "$out/g$g/rc" 2>/dev/null || echo 125)
+	if [ "$vmrc" = 0 ]; then
+		host ok "guest $g: booted, ran its selftests, powered off, no kernel splat"
+	else
+		host fail "guest $g: exit $vmrc (124 hang, 125 died, 126 splat; see $out/g$g/console.log)"
+		[ -s "$out/g$g/splats.txt" ] && sed 's/^/    /' "$out/g$g/splats.txt"
+	fi
+done
 
 echo
 line="$passed passed, $failed failed"

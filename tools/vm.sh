@@ -13,6 +13,7 @@
 #   --smp N		vCPUs, split over the two nodes (default 4)
 #   --timeout S		kill the guest after S seconds (default 900)
 #   --kvm		use KVM instead of TCG (nested KVM hangs here)
+#   --append ARGS	more kernel command line
 #
 # The guest sees the host's root read-only; CMD runs there by chroot, in the
 # current directory, with /tmp/out the output folder (shared, writable).
@@ -35,6 +36,7 @@ timeout=900
 accel=tcg
 accel_opt=${PCACHE_TCG:-tcg,thread=single}
 disks=()
+append=
 
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -46,6 +48,7 @@ while [ $# -gt 0 ]; do
 	--smp) smp=$2; shift 2 ;;
 	--timeout) timeout=$2; shift 2 ;;
 	--kvm) accel=kvm; accel_opt=kvm; shift ;;
+	--append) append="$append $2"; shift 2 ;;
 	--) shift; break ;;
 	*) echo "vm.sh: unknown option $1" >&2; exit 2 ;;
 	esac
@@ -91,7 +94,7 @@ args=(
 	-chardev "stdio,id=con,signal=off,logfile=$out/console.log"
 	-serial chardev:con
 	-kernel "$kernel" -initrd "$initrd"
-	-append "console=ttyS0 loglevel=5 panic=-1 oops=panic softlockup_panic=0 rdinit=/init"
+	-append "console=ttyS0 loglevel=5 panic=-1 oops=panic softlockup_panic=0 rdinit=/init$append"
 	-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap"
 	-virtfs "local,path=$out,mount_tag=out,security_model=none"
 	-virtfs "local,path=$top,mount_tag=top,security_model=none,readonly=on"
