@@ -11,12 +11,14 @@
 # A feature called after its exit (a freed table) crashes the guest, or on
 # a KASAN kernel is a KASAN report, every time.
 #
+# PCACHE_UNLOAD_CYCLES sets the number of cycles (make test KASAN=1: 2).
+#
 # Preconditions asserted: every feature did its work over the run
 # (replicas made, pages put in each tmem pool, folios forked), and each
 # switch-off succeeded.  Every byte the workloads read back is checked.
 . "$(dirname "$0")/lib.sh"
 
-CYCLES=${CYCLES:-10}
+CYCLES=${PCACHE_UNLOAD_CYCLES:-10}
 RB=$BUILD/selftests/pcache_repl
 PF=$BUILD/selftests/pcache_fork
 D=$MNT/unload-all

@@ -69,9 +69,14 @@ run() {
 	IFS='|' read -r n name what tests kernel <<< "$1"
 	ktree=$top/build/linux
 	[ "$kernel" = kasan ] && ktree=$top/build/linux-kasan
-	PCACHE_GUESTS=1 PCACHE_KTREE=$ktree PCACHE_MODDIR=$out/$n/module \
-		PCACHE_TEST_OUT=$out/$n/test tools/run-tests.sh $tests \
-		> "$out/$n/run.log" 2>&1
+	local kasan_env=()
+	# On KASAN, the first report panics: the mutant is caught there.
+	[ "$kernel" = kasan ] && kasan_env=(PCACHE_UNLOAD_CYCLES=2
+		PCACHE_TEST_TIMEOUT=3000
+		PCACHE_APPEND="acpi=noirq watchdog_thresh=60 kasan.fault=panic")
+	env "${kasan_env[@]}" PCACHE_GUESTS=1 PCACHE_KTREE="$ktree" \
+		PCACHE_MODDIR="$out/$n/module" PCACHE_TEST_OUT="$out/$n/test" \
+		tools/run-tests.sh $tests > "$out/$n/run.log" 2>&1
 	echo $? > "$out/$n/rc"
 }
 
@@ -100,8 +105,9 @@ for row in "${sel[@]}"; do
 	closing=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$out/$n/run.log" | tail -1)
 	if [ "$rc" != 0 ]; then
 		result=killed
-		how=$(grep -E '^not ok' "$out/$n/test/results.tap" "$out/$n/test/host.tap" \
-			2>/dev/null | sed 's/^[^:]*://' | head -1 | cut -c1-100)
+		how=$(grep -hE '^ *not ok' "$out/$n/test/results.tap" \
+			"$out/$n/test/host.tap" 2>/dev/null | head -1 |
+			sed 's/^ *not ok [0-9-]* *//' | cut -c1-100)
 		grep -q 'KASAN' "$out/$n/test"/g*/splats.txt 2>/dev/null &&
 			how="KASAN report; $how"
 	else

@@ -45,7 +45,9 @@ host() {	# host RESULT NAME
 ktree=${PCACHE_KTREE:-$top/build/linux}
 moddir=${PCACHE_MODDIR:-$top/module}
 genv=(env PCACHE_KO="$moddir/pcache.ko" PCACHE_KUNIT_KO="$moddir/pcache_kunit.ko"
-      PCACHE_KTREE="$ktree")
+      PCACHE_KTREE="$ktree"
+      ${PCACHE_UNLOAD_CYCLES:+PCACHE_UNLOAD_CYCLES=$PCACHE_UNLOAD_CYCLES}
+      ${PCACHE_TEST_TIMEOUT:+PCACHE_TEST_TIMEOUT=$PCACHE_TEST_TIMEOUT})
 
 tests=("$@")
 [ ${#tests[@]} -gt 0 ] || mapfile -t tests < <(make -s -C selftests list)
