@@ -310,8 +310,9 @@ t_check_tmem() {
 	fi
 }
 
-# ---- blank writes.  `printf '' > FILE` issues no write(2) at all; these
-# are real writes of whitespace only, which every knob refuses with EINVAL.
+# ---- blank writes.  An empty printf format issues no write(2) at all;
+# these are real writes of whitespace only, which every knob refuses with
+# EINVAL.
 # Each is one write(2) of the bytes given (printf %b; no newline added).
 BLANK_INPUTS=('\n' ' ' '   ')
 BLANK_NAMES=("a lone newline" "a single space" "spaces only")
