@@ -24,8 +24,11 @@ t_failed=0
 
 echo "TAP version 13"
 
-t_ok() { t_n=$((t_n + 1)); echo "ok $t_n $*"; }
-t_fail() { t_n=$((t_n + 1)); t_failed=$((t_failed + 1)); echo "not ok $t_n $*"; }
+# PCACHE_CHECK_TIMES=1: each check also prints the seconds since the
+# test began (to see where a test spends its time).
+t_time() { [ -z "${PCACHE_CHECK_TIMES:-}" ] || echo "# at ${SECONDS}s"; }
+t_ok() { t_n=$((t_n + 1)); echo "ok $t_n $*"; t_time; }
+t_fail() { t_n=$((t_n + 1)); t_failed=$((t_failed + 1)); echo "not ok $t_n $*"; t_time; }
 t_skip() { t_n=$((t_n + 1)); echo "ok $t_n $* # SKIP"; }
 t_diag() { echo "# $*"; }
 
