@@ -111,24 +111,13 @@ endif
 mutants: guest $(KASAN_KSTAMP)
 	tools/mutants.sh $(MUTANTS)
 
-# The module for another kernel tree, built from a copy of the sources:
-# $(call module-copy,TREE,DIR).
-define module-copy
-	@mkdir -p $(2)
-	rsync -a --delete --exclude '*.o' --exclude '*.ko' --exclude '.*.cmd' \
-		--exclude '*.mod' --exclude '*.mod.c' --exclude 'modules.order' \
-		--exclude 'Module.symvers' --exclude '.*.d' \
-		Kbuild module $(2)/
-	$(MAKE) -C $(1) M=$(2) modules
-endef
-
 # The module for the benchmark kernel.
 perf-module: $(PERF_KSTAMP)
-	$(call module-copy,$(PERF_KDIR),$(PERF_MOD))
+	tools/module-copy.sh $(PERF_KDIR) $(PERF_MOD)
 
 # The module for the KASAN kernel.
 kasan-module: $(KASAN_KSTAMP)
-	$(call module-copy,$(KASAN_KDIR),$(KASAN_MOD))
+	tools/module-copy.sh $(KASAN_KDIR) $(KASAN_MOD)
 
 bench: perf-module initramfs selftests $(BENCHBIN)
 	tools/vm.sh --kernel $(PERF_KDIR)/arch/x86/boot/bzImage --disk 1024 \

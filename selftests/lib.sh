@@ -324,20 +324,36 @@ BLANK_NAMES=("a lone newline" "a single space" "spaces only")
 # prints the error, if any.
 write_raw() { (printf '%b' "$2" > "$1") 2>&1; }
 
-# refuse_blank FILE LABEL: each of BLANK_INPUTS written to FILE fails with
-# EINVAL and FILE reads as before; one check each.  A value that changed
-# is put back, so one failure does not cascade.
+# write_knob FILE VALUE: write like `echo VALUE > FILE`; prints the error.
+write_knob() { (echo "$2" > "$1") 2>&1; }
+
+# t_refused LABEL FILE VALUE [raw]: one check, named LABEL, that writing
+# VALUE to the knob FILE fails with EINVAL and leaves FILE reading as
+# before.  The write is `echo VALUE`, or with raw `printf '%b' VALUE` (no
+# newline added).  A value that changed is put back, so one failure does
+# not cascade.
+t_refused() {
+	local label=$1 f=$2 before err after
+	before=$(cat "$f")
+	if [ "${4:-}" = raw ]; then
+		err=$(write_raw "$f" "$3")
+	else
+		err=$(write_knob "$f" "$3")
+	fi
+	after=$(cat "$f")
+	if [[ "$err" == *"Invalid argument"* ]] && [ "$after" = "$before" ]; then
+		t_ok "$label refused with EINVAL, '$before' kept"
+	else
+		t_fail "$label: got '${err:-success}', '$before' -> '$after'"
+		[ "$after" = "$before" ] || echo "$before" > "$f"
+	fi
+}
+
+# refuse_blank FILE LABEL: each of BLANK_INPUTS written to FILE is
+# refused (t_refused), one check each.
 refuse_blank() {
-	local f=$1 label=$2 i before err after
+	local i
 	for i in "${!BLANK_INPUTS[@]}"; do
-		before=$(cat "$f")
-		err=$(write_raw "$f" "${BLANK_INPUTS[i]}")
-		after=$(cat "$f")
-		if [[ "$err" == *"Invalid argument"* ]] && [ "$after" = "$before" ]; then
-			t_ok "$label: ${BLANK_NAMES[i]} refused with EINVAL, '$before' kept"
-		else
-			t_fail "$label: ${BLANK_NAMES[i]}: got '${err:-success}', '$before' -> '$after'"
-			[ "$after" = "$before" ] || echo "$before" > "$f"
-		fi
+		t_refused "$2: ${BLANK_NAMES[i]}" "$1" "${BLANK_INPUTS[i]}" raw
 	done
 }

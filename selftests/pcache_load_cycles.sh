@@ -1,13 +1,13 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# 20 load/unload cycles while a workload hits every hook class: buffered
+# 10 load/unload cycles while a workload hits every hook class: buffered
 # read/write, mmap read/write, fault-around, O_DIRECT, truncate, unlink,
 # drop_caches, and swap in a memory cgroup.  The workload checks every byte
 # it reads back; the guest launcher fails the run on any kernel splat.
 . "$(dirname "$0")/lib.sh"
 
-CYCLES=${CYCLES:-20}
+CYCLES=${CYCLES:-10}
 [ -x "$WL" ] || t_skip_all "$WL is not built"
 [ -b "$DISK" ] || t_skip_all "no test disk $DISK"
 

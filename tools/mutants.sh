@@ -50,11 +50,7 @@ for row in "${sel[@]}"; do
 	ktree=$top/build/linux
 	[ "$kernel" = kasan ] && ktree=$top/build/linux-kasan
 	d=$out/$n
-	mkdir -p "$d"
-	rsync -a --delete --exclude '*.o' --exclude '*.ko' --exclude '.*.cmd' \
-		--exclude '*.mod' --exclude '*.mod.c' --exclude 'modules.order' \
-		--exclude 'Module.symvers' --exclude '.*.d' Kbuild module "$d/"
-	if make -s -C "$ktree" M="$d" KCFLAGS="-DPCACHE_MUTANT=$n" modules \
+	if tools/module-copy.sh "$ktree" "$d" -s KCFLAGS="-DPCACHE_MUTANT=$n" \
 		> "$d/build.log" 2>&1; then
 		echo "mutants: built mutant $n ($name) for $(basename "$ktree")"
 	else
@@ -105,11 +101,28 @@ for row in "${sel[@]}"; do
 	closing=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$out/$n/run.log" | tail -1)
 	if [ "$rc" != 0 ]; then
 		result=killed
-		how=$(grep -hE '^ *not ok' "$out/$n/test/results.tap" \
-			"$out/$n/test/host.tap" 2>/dev/null | head -1 |
-			sed 's/^ *not ok [0-9-]* *//' | cut -c1-100)
+		# The checks that failed, nested ones (a selftest's own) only.
+		fails=$(grep -hE '^ +not ok' "$out/$n/test/results.tap" 2>/dev/null)
+		# Name a data check (a wrong byte) if one failed.
+		first=$(printf '%s\n' "$fails" |
+			grep -E 'stale|byte|right|intact|zeros' | head -1)
+		[ -n "$first" ] || first=$(printf '%s\n' "$fails" | head -1)
+		how="$(printf '%s\n' "$fails" | grep -c .) checks failed, e.g. $(
+			printf '%s\n' "$first" |
+			sed 's/^ *not ok [0-9]* *//' | cut -c1-100)"
+		[ -n "$fails" ] || how=$(grep -hE '^ *not ok' \
+			"$out/$n/test/results.tap" "$out/$n/test/host.tap" \
+			2>/dev/null | head -1 | sed 's/^ *not ok [0-9-]* *//' |
+			cut -c1-100)
 		grep -q 'KASAN' "$out/$n/test"/g*/splats.txt 2>/dev/null &&
 			how="KASAN report; $how"
+		# A run that failed without a failed check (the guest did not
+		# boot, a build failed) proves nothing.
+		if [ -z "$how" ]; then
+			result=ERROR
+			how="(no check failed; see build/mutants/$n/run.log)"
+			survived=$((survived + 1))
+		fi
 	else
 		result=SURVIVED
 		how="($closing)"
@@ -121,5 +134,5 @@ done
 echo
 cat "$out/mutants.md"
 echo
-echo "mutants: ${#sel[@]} run in $(( $(date +%s) - start )) s, $survived survived"
+echo "mutants: ${#sel[@]} run in $(( $(date +%s) - start )) s, $survived survived or failed to run"
 [ "$survived" = 0 ]
