@@ -895,6 +895,107 @@ static void worker_main(struct worker *wk, const char *dir, uint64_t iters,
 	exit(st->mismatches ? 1 : 0);
 }
 
+/* A worker whose op count stands still this long is hung. */
+#define STALL_S		120
+
+/* What a hung task is doing: its state, wait channel and kernel stack. */
+static void show_task(pid_t pid)
+{
+	static const char *const files[] = { "stat", "wchan", "stack" };
+	char path[64], line[512];
+	unsigned int i;
+	FILE *f;
+
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, files[i]);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		while (fgets(line, sizeof(line), f))
+			printf("#   %s: %s%s", files[i], line,
+			       strchr(line, '\n') ? "" : "\n");
+		fclose(f);
+	}
+}
+
+/*
+ * Reap the workers.  One whose op count has not moved for STALL_S while
+ * it had ops left is hung (a fault that retries for ever, a lost wakeup):
+ * show what it is doing, kill every worker still running and fail, rather
+ * than wait for the selftest's timeout.  Returns 1 if a worker hung, died
+ * or failed, else 0.
+ */
+static int torture_wait(pid_t *pids, uint64_t nproc, struct wstat *st,
+			uint64_t iters)
+{
+	uint64_t last[MAX_NPROC], since[MAX_NPROC], killed = 0;
+	int done[MAX_NPROC] = { 0 }, left = (int)nproc, err = 0, w, x;
+
+	for (w = 0; w < (int)nproc; w++) {
+		last[w] = 0;
+		since[w] = now_ns();
+	}
+	while (left) {
+		for (w = 0; w < (int)nproc; w++) {
+			uint64_t ops, t = now_ns();
+			int status;
+			pid_t r;
+
+			if (done[w])
+				continue;
+			r = waitpid(pids[w], &status, WNOHANG);
+			if (r < 0)
+				die("waitpid");
+			if (r == pids[w]) {
+				done[w] = 1;
+				left--;
+				if (killed)
+					continue;
+				if (WIFSIGNALED(status)) {
+					fprintf(stderr,
+						"pcache_fork: worker %d killed by signal %d\n",
+						w, WTERMSIG(status));
+					err = 1;
+				} else if (WEXITSTATUS(status) > 1) {
+					fprintf(stderr,
+						"pcache_fork: worker %d failed (exit %d)\n",
+						w, WEXITSTATUS(status));
+					err = 1;
+				}
+				continue;
+			}
+			ops = __atomic_load_n(&st[w].ops, __ATOMIC_RELAXED);
+			if (ops != last[w]) {
+				last[w] = ops;
+				since[w] = t;
+			} else if (killed && t - killed > 30ULL * 1000000000) {
+				/* Unkillable (in D state): leave it. */
+				printf("# worker %d does not die; left behind\n", w);
+				done[w] = 1;
+				left--;
+			} else if (!killed && ops < iters &&
+				   t - since[w] >= STALL_S * 1000000000ULL) {
+				printf("torture_hung 1\n");
+				printf("# worker %d (pid %d) made no progress for %d s at op %" PRIu64 " of %" PRIu64 ": hung\n",
+				       w, (int)pids[w], STALL_S, ops, iters);
+				show_task(pids[w]);
+				fflush(stdout);
+				fprintf(stderr,
+					"pcache_fork: worker %d hung at op %" PRIu64 "\n",
+					w, ops);
+				for (x = 0; x < (int)nproc; x++)
+					if (!done[x])
+						kill(pids[x], SIGKILL);
+				killed = t;
+				err = 1;
+			}
+		}
+		if (left)
+			sleep_us(200000);
+	}
+	return err;
+}
+
 static int do_torture(const char *dir, uint64_t nproc, uint64_t iters,
 		      uint64_t seed, const char *modeldir)
 {
@@ -954,22 +1055,8 @@ static int do_torture(const char *dir, uint64_t nproc, uint64_t iters,
 			worker_main(&wk, dir, iters, seed, modeldir);
 		}
 	}
+	err = torture_wait(pids, nproc, st, iters);
 	for (w = 0; w < (int)nproc; w++) {
-		int status;
-
-		if (waitpid(pids[w], &status, 0) != pids[w])
-			die("waitpid");
-		if (WIFSIGNALED(status)) {
-			fprintf(stderr,
-				"pcache_fork: worker %d killed by signal %d\n",
-				w, WTERMSIG(status));
-			err = 1;
-		} else if (WEXITSTATUS(status) > 1) {
-			fprintf(stderr,
-				"pcache_fork: worker %d failed (exit %d)\n",
-				w, WEXITSTATUS(status));
-			err = 1;
-		}
 		sum.ops += st[w].ops;
 		sum.mismatches += st[w].mismatches;
 		sum.punch_zero += st[w].punch_zero;

@@ -208,8 +208,12 @@ torture() {
 	cg_run "$PF" torture "$FM" 4 ${FORK_ITERS:-1500} 42 "$MODEL" > /tmp/pf.out 2>&1
 	rc=$?
 	grep -E '^(worker|torture|#)' /tmp/pf.out | head -20 | sed 's/^/# /'
-	t_check "$fs torture: exit 0, no mismatch ($(field torture_ops /tmp/pf.out) ops)" \
-		test $rc = 0 -a "$(field torture_mismatches /tmp/pf.out)" = 0
+	# A worker that made no progress for 2 minutes is shown and killed
+	# (torture_hung): the check fails then, not the selftest's timeout.
+	grep -E '^torture_hung' -A40 /tmp/pf.out | grep '^#' | head -40
+	t_check "$fs torture: exit 0, no mismatch, no worker hung ($(field torture_ops /tmp/pf.out) ops)" \
+		test $rc = 0 -a "$(field torture_mismatches /tmp/pf.out)" = 0 \
+		-a -z "$(field torture_hung /tmp/pf.out)"
 	t_diag "$fs: $(fstats)"
 	t_check "$fs torture: writes were forked (+$(($(fst forked) - f0)))" \
 		test $(($(fst forked) - f0)) -gt 0

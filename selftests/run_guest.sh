@@ -21,6 +21,26 @@ while IFS='=' read -r key val; do
 	esac
 done < <(grep -E '^[a-z_]+=[0-9]+$' selftests/settings)
 
+# hang_dump NAME: what the processes are doing when selftest NAME has run
+# out of time, before they are killed: the state and wait channel of each
+# user process, and the kernel stack of those not sleeping interruptibly
+# (a hang in the kernel shows there).
+hang_dump() {
+	local pid stat
+	echo "# $1 ran out of time; user processes (pid ppid stat wchan args):"
+	ps -eo pid=,ppid=,stat=,wchan:32=,args= | awk '$2 != 2 && $1 != 2' |
+		cut -c1-160 | sed 's/^/# /'
+	ps -eo pid=,ppid=,stat= | while read -r pid _ stat; do
+		case $stat in
+		D*|R*) ;;
+		*) continue ;;
+		esac
+		[ "$pid" != "$BASHPID" ] || continue
+		echo "# stack of $pid ($stat, $(cat "/proc/$pid/comm" 2>/dev/null)):"
+		sed 's/^/#   /' "/proc/$pid/stack" 2>/dev/null | head -24
+	done
+}
+
 tests=("$@")
 [ ${#tests[@]} -gt 0 ] || mapfile -t tests < <(make -s -C selftests list)
 results=/tmp/out/results.tap
@@ -35,9 +55,18 @@ for t in "${tests[@]}"; do
 	start=$(date +%s)
 	limit=${PCACHE_TEST_TIMEOUT:-${tmo[$t]:-$default_timeout}}
 	# Nested, live: a guest that dies mid-test leaves what it printed.
-	timeout -k 10 "$limit" "selftests/$t.sh" 2>&1 |
+	# At the limit the watcher shows what the test's processes are doing;
+	# 15 s later timeout kills them.
+	rm -f "/tmp/out/$t.hang"
+	( sleep "$limit" && hang_dump "$t" | sed 's/^/    /' |
+		tee "/tmp/out/$t.hang" ) &
+	watcher=$!
+	timeout -k 10 $((limit + 15)) "selftests/$t.sh" 2>&1 |
 		sed -u 's/^/    /' | tee "/tmp/out/$t.tap"
 	rc=${PIPESTATUS[0]}
+	kill "$watcher" 2>/dev/null
+	wait "$watcher" 2>/dev/null
+	[ ! -f "/tmp/out/$t.hang" ] || cat "/tmp/out/$t.hang" >> "/tmp/out/$t.tap"
 	cat "/tmp/out/$t.tap" >> "$results"
 	took="$(( $(date +%s) - start ))s"
 	case $rc in

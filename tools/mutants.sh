@@ -22,7 +22,7 @@ mkdir -p "$out"
 table=(
 	"1|repl-write-keeps-replicas|a write does not collapse the page's replicas|pcache_repl|test"
 	"2|repl-truncate-keeps-replicas|a truncate leaves the replicas of its pages mapped|pcache_repl|test"
-	"3|cc-write-keeps-copy|a write to a page not in memory leaves the pool's older copy|pcache_tmem_cleancache|test"
+	"3|cc-write-keeps-copy|a write to a page not in memory leaves the pool's older copy, and a write to a shared pool's member does not take it out|pcache_tmem_cleancache pcache_tmem_shared|test"
 	"4|cc-truncate-odirect-keep-copy|truncate and O_DIRECT writes do not flush the pool|pcache_tmem_cleancache|test"
 	"5|fs-load-wrong-slot|a swap-in loads the page of the neighbouring slot|pcache_tmem_frontswap|test"
 	"6|fs-rmmod-drops-pages|rmmod drops the stored pages instead of writing them to swap|pcache_tmem_frontswap|test"
