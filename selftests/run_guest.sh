@@ -58,8 +58,12 @@ for t in "${tests[@]}"; do
 	# At the limit the watcher shows what the test's processes are doing;
 	# 15 s later timeout kills them.
 	rm -f "/tmp/out/$t.hang"
-	( sleep "$limit" && hang_dump "$t" | sed 's/^/    /' |
-		tee "/tmp/out/$t.hang" ) &
+	(
+		trap 'kill "$s" 2>/dev/null; exit 0' TERM
+		sleep "$limit" & s=$!
+		wait "$s" && hang_dump "$t" | sed 's/^/    /' |
+			tee "/tmp/out/$t.hang"
+	) &
 	watcher=$!
 	timeout -k 10 $((limit + 15)) "selftests/$t.sh" 2>&1 |
 		sed -u 's/^/    /' | tee "/tmp/out/$t.tap"
