@@ -50,6 +50,7 @@ for row in "${sel[@]}"; do
 	ktree=$top/build/linux
 	[ "$kernel" = kasan ] && ktree=$top/build/linux-kasan
 	d=$out/$n
+	mkdir -p "$d"
 	if tools/module-copy.sh "$ktree" "$d" -s KCFLAGS="-DPCACHE_MUTANT=$n" \
 		> "$d/build.log" 2>&1; then
 		echo "mutants: built mutant $n ($name) for $(basename "$ktree")"
