@@ -275,21 +275,27 @@ t_check "after remount: re-read pass right" verify_set
 tk "after remount: get_hits rose (a new pool serves the mount)" rose get_hits "$hits0"
 
 # ---------------------------------------------------------------------
-# Truncate racing reads, with reclaim pushing the file's pages into the
-# pool all the while.  Gets are exclusive and the readers read the file
-# in tens of milliseconds, so whether a truncation finds the reclaimed
-# pages still in the pool is timing: the flushes are shown, not checked
-# (the t section above checks them where nothing reads).
+# Truncate racing reads through the pool.  The file (24 MiB) is larger
+# than the cgroup (20 MiB), so the readers' passes push its pages out
+# through the pool and read them back from it while the writer truncates
+# and rewrites it (a file that fits stays in the page cache: its reads
+# never reach the pool).  The evicter adds reclaim at random moments.
+# The cgroup is emptied first, so the puts counted are the race file's.
+# Whether a truncation finds pages still in the pool (gets are exclusive)
+# is timing: the flushes are shown, not checked (the t section above
+# checks them where nothing reads).
+evict
 stop=/tmp/pcache-cc.stop
 rm -f "$stop"
 ( while [ ! -e "$stop" ]; do evict; sleep 0.2; done ) &
 evicter=$!
 puts0=$(st puts) hits0=$(st get_hits) flushes0=$(st flushes)
 t_check "truncate racing two readers for 15 s: no stale byte" \
-	wl_cg mixed trunc-race "$D/race" 4096 15
+	wl_cg mixed trunc-race "$D/race" 24576 15
 touch "$stop"
 wait $evicter
-tk "  pages went through the pool meanwhile (puts rose)" rose puts "$puts0"
+tk "  the race file went through the pool (puts rose)" rose puts "$puts0"
+tk "  and its reads came back from it (get_hits rose)" rose get_hits "$hits0"
 t_diag "during the race: puts +$(($(st puts) - puts0)), get_hits +$(($(st get_hits) - hits0)), flushes +$(($(st flushes) - flushes0))"
 rm -f "$D/race"
 
