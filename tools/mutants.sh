@@ -102,19 +102,18 @@ for row in "${sel[@]}"; do
 	closing=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$out/$n/run.log" | tail -1)
 	if [ "$rc" != 0 ]; then
 		result=killed
-		# The checks that failed, nested ones (a selftest's own) only.
+		# The selftests' own failed checks, else the harness's lines (a
+		# timeout, a host check); a data check (a wrong byte) named first.
 		fails=$(grep -hE '^ +not ok' "$out/$n/test/results.tap" 2>/dev/null)
-		# Name a data check (a wrong byte) if one failed.
+		[ -n "$fails" ] || fails=$(grep -hE '^ *not ok' \
+			"$out/$n/test/results.tap" "$out/$n/test/host.tap" 2>/dev/null)
 		first=$(printf '%s\n' "$fails" |
 			grep -E 'stale|byte|right|intact|zeros' | head -1)
 		[ -n "$first" ] || first=$(printf '%s\n' "$fails" | head -1)
-		how="$(printf '%s\n' "$fails" | grep -c .) checks failed, e.g. $(
+		how=
+		[ -z "$fails" ] || how="$(printf '%s\n' "$fails" | grep -c .) checks failed, e.g. $(
 			printf '%s\n' "$first" |
-			sed 's/^ *not ok [0-9]* *//' | cut -c1-100)"
-		[ -n "$fails" ] || how=$(grep -hE '^ *not ok' \
-			"$out/$n/test/results.tap" "$out/$n/test/host.tap" \
-			2>/dev/null | head -1 | sed 's/^ *not ok [0-9-]* *//' |
-			cut -c1-100)
+			sed 's/^ *not ok [0-9-]* *//' | cut -c1-100)"
 		grep -q 'KASAN' "$out/$n/test"/g*/splats.txt 2>/dev/null &&
 			how="KASAN report; $how"
 		# A run that failed without a failed check (the guest did not
