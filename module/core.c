@@ -102,25 +102,29 @@ enum pcache_hook_class pcache_site_class(enum pcache_site site)
 
 /*
  * Which features may be called: a feature's bit is set once its init has
- * returned 0 and cleared by pcache_feature_retire() in its exit, after it
- * has drained what it holds (forked I/O, replicas, stored swap pages) and
+ * returned 0 and cleared by pcache_feature_retire() at unload, after its
+ * ->drain() has drained what it holds (forked I/O, replicas, stored swap pages) and
  * before it frees what its hooks use.  The ops below call a feature only
  * while its bit is set, so no feature is ever called outside its own
  * init..exit, whichever other feature keeps the op installed.
  */
-static unsigned long pcache_feat_live;	/* bit per enum pcache_feature */
+static unsigned long pcache_feat_live;	/* bit per enum pcache_feature_id */
 
-static inline bool pcache_live(enum pcache_feature feat)
+static inline bool pcache_live(enum pcache_feature_id feat)
 {
 	return READ_ONCE(pcache_feat_live) & BIT(feat);
 }
 
-static void pcache_feature_live(enum pcache_feature feat)
+static void pcache_feature_live(enum pcache_feature_id feat)
 {
 	set_bit(feat, &pcache_feat_live);
 }
 
-void pcache_feature_retire(enum pcache_feature feat)
+/*
+ * The end of a feature's life for the hooks: from the return on, no hook
+ * calls into @feat, which may then free what its hooks use.
+ */
+static void pcache_feature_retire(enum pcache_feature_id feat)
 {
 	if (pcache_mutant(10))
 		return;
@@ -131,7 +135,25 @@ void pcache_feature_retire(enum pcache_feature feat)
 /*
  * The ops.  Each traces and gives the kernel its default; the hook series
  * has already counted the firing.  Each calls the features that want its
- * event in a fixed order (see pcache_op_write_folio()).
+ * event, explicitly and in a fixed order, because the order is part of
+ * correctness:
+ *
+ * - write_folio: replication collapses the replicas of the folio first
+ *   (a write must never leave a stale node-local copy), then cleancache
+ *   drops a shared pool's copy, and fork-on-write comes last: its answer
+ *   (true: the kernel must look the folio up again, it was replaced by a
+ *   copy) is the op's return value, and the copy it makes is of the one
+ *   folio left once the replicas are gone.
+ * - read_folio: only replication may hand back another folio (a
+ *   node-local replica, or the master again) in place of @folio.
+ * - invalidate: replication, cleancache, then fork: replicas collapse
+ *   before the range leaves the page cache, pool copies go next, and
+ *   fork forgets its forked-off folios of the range last.
+ * - writeback_end: fork names the mapping a forked-off folio's end of
+ *   writeback accounts to; the tracepoint shows that mapping.
+ *
+ * A notifier chain would hide this order, so there is none: a new feature
+ * adds its call here, where the order is written down.
  */
 
 static void pcache_op_read_batch(struct address_space *mapping,
@@ -290,14 +312,69 @@ static void pcache_op_swapoff(int type)
 /* Registered with every op NULL; each is installed while it is needed. */
 static struct pcache_hook_ops pcache_core_ops;
 
+#define PCACHE_OPS_SWAP	(BIT(PCACHE_OP_SWAP_STORE) | BIT(PCACHE_OP_SWAP_LOAD) | \
+			 BIT(PCACHE_OP_SWAP_INVALIDATE) |			\
+			 BIT(PCACHE_OP_SWAPON) | BIT(PCACHE_OP_SWAPOFF))
+#define PCACHE_OPS_WRITEBACK (BIT(PCACHE_OP_WRITEBACK) |			\
+			      BIT(PCACHE_OP_WRITEBACK_BUSY) |		\
+			      BIT(PCACHE_OP_WRITEBACK_END))
+
 /*
- * Which ops are installed: an op is set while its tracepoint is enabled or
- * a feature needs it, and NULL otherwise.  Tracepoint pcache_<event>'s
- * reg/unreg callbacks (made by PCACHE_TRACE_OPS()) and the features switch
- * their bits and recompute the ops under pcache_ops_lock.  The hook series
- * reads each op once per call, so a concurrent change is safe, and the
- * module is not unloaded before pcache_unregister_hooks() has waited for
- * every call in flight.
+ * The features, in init order.  Adding one: its file or folder, its calls
+ * in the ops above, and an entry here.
+ */
+const struct pcache_feature pcache_features[PCACHE_NR_FEATURES] = {
+	[PCACHE_FEAT_CLEANCACHE] = {
+		.name		= "cleancache",
+		.sysfs_dir	= "tmem",
+		.ops		= BIT(PCACHE_OP_WRITE_FOLIO) |
+				  BIT(PCACHE_OP_REMOVE_FOLIO) |
+				  BIT(PCACHE_OP_FILL_FOLIO) |
+				  BIT(PCACHE_OP_INVALIDATE) |
+				  BIT(PCACHE_OP_SB_EVENT),
+		.enabled	= pcache_cc_enabled,
+		.init		= pcache_cc_init,
+		.drain		= pcache_cc_drain,
+		.free		= pcache_cc_free,
+	},
+	[PCACHE_FEAT_FRONTSWAP] = {
+		.name		= "frontswap",
+		.sysfs_dir	= "tmem",
+		.ops		= PCACHE_OPS_SWAP,
+		.enabled	= pcache_frontswap_enabled,
+		.init		= pcache_frontswap_init,
+		.drain		= pcache_frontswap_drain,
+		.free		= pcache_frontswap_free,
+	},
+	[PCACHE_FEAT_REPLICATION] = {
+		.name		= "replication",
+		.sysfs_dir	= "replication",
+		.ops		= BIT(PCACHE_OP_READ_BATCH) |
+				  BIT(PCACHE_OP_READ_FOLIO) |
+				  BIT(PCACHE_OP_WRITE_FOLIO) |
+				  BIT(PCACHE_OP_INVALIDATE),
+		.enabled	= pcache_repl_enabled,
+		.init		= pcache_repl_init,
+		.drain		= pcache_repl_drain,
+		.free		= pcache_repl_free,
+	},
+	[PCACHE_FEAT_FORK] = {
+		.name		= "fork",
+		.sysfs_dir	= "fork",
+		.ops		= BIT(PCACHE_OP_WRITE_FOLIO) |
+				  PCACHE_OPS_WRITEBACK |
+				  BIT(PCACHE_OP_INVALIDATE) |
+				  BIT(PCACHE_OP_FDATAWAIT),
+		.enabled	= pcache_fork_enabled,
+		.init		= pcache_fork_init,
+		.drain		= pcache_fork_drain,
+		.free		= pcache_fork_free,
+	},
+};
+
+/*
+ * The ops each tracepoint needs installed to fire (enum pcache_trace_group
+ * is the tracepoint's bit in pcache_trace_on).
  */
 enum pcache_trace_group {
 	PCACHE_TRACE_READ,
@@ -309,55 +386,67 @@ enum pcache_trace_group {
 	PCACHE_TRACE_SB,
 	PCACHE_TRACE_FAULT_AROUND,
 	PCACHE_TRACE_SWAP,
+	PCACHE_NR_TRACE_GROUPS
 };
 
+static const unsigned long pcache_trace_ops[PCACHE_NR_TRACE_GROUPS] = {
+	[PCACHE_TRACE_READ]	= BIT(PCACHE_OP_READ_BATCH) |
+				  BIT(PCACHE_OP_READ_FOLIO),
+	[PCACHE_TRACE_WRITE]	= BIT(PCACHE_OP_WRITE_FOLIO),
+	[PCACHE_TRACE_REMOVE]	= BIT(PCACHE_OP_REMOVE_FOLIO),
+	[PCACHE_TRACE_MISS]	= BIT(PCACHE_OP_FILL_FOLIO),
+	[PCACHE_TRACE_WRITEBACK] = PCACHE_OPS_WRITEBACK,
+	[PCACHE_TRACE_INVALIDATE] = BIT(PCACHE_OP_INVALIDATE) |
+				    BIT(PCACHE_OP_FDATAWAIT),
+	[PCACHE_TRACE_SB]	= BIT(PCACHE_OP_SB_EVENT),
+	[PCACHE_TRACE_FAULT_AROUND] = BIT(PCACHE_OP_FAULT_AROUND),
+	[PCACHE_TRACE_SWAP]	= PCACHE_OPS_SWAP,
+};
+
+/*
+ * Which ops are installed: an op is set while a tracepoint or an enabled
+ * feature needs it (the two tables above), and NULL otherwise.
+ * Tracepoint pcache_<event>'s reg/unreg callbacks (made by
+ * PCACHE_TRACE_OPS()) and the features switch their bits and recompute the
+ * ops under pcache_ops_lock.  Why the ops may change under running hooks:
+ * see pcache.h.  The module is not unloaded before
+ * pcache_unregister_hooks() has waited for every call in flight.
+ */
 static DEFINE_SPINLOCK(pcache_ops_lock);
 static unsigned long pcache_trace_on;	/* bit per enum pcache_trace_group */
-static unsigned long pcache_feat_on;	/* bit per enum pcache_feature */
+static unsigned long pcache_feat_on;	/* bit per enum pcache_feature_id */
 
-#define PCACHE_SET_OP(op, on, fn)	WRITE_ONCE(pcache_core_ops.op, (on) ? (fn) : NULL)
+#define PCACHE_SET_OP(op, OP)						\
+	WRITE_ONCE(pcache_core_ops.op,					\
+		   want & BIT(PCACHE_OP_##OP) ? pcache_op_##op : NULL)
 
 static void pcache_ops_update(void)
 {
-	unsigned long t = pcache_trace_on;
-	bool cc = pcache_feat_on & BIT(PCACHE_FEAT_CLEANCACHE);
-	bool fs = pcache_feat_on & BIT(PCACHE_FEAT_FRONTSWAP);
-	bool repl = pcache_feat_on & BIT(PCACHE_FEAT_REPLICATION);
-	bool fork = pcache_feat_on & BIT(PCACHE_FEAT_FORK);
-	bool swap = (t & BIT(PCACHE_TRACE_SWAP)) || fs;
+	unsigned long want = 0;
+	int i;
 
 	lockdep_assert_held(&pcache_ops_lock);
-	PCACHE_SET_OP(read_batch, (t & BIT(PCACHE_TRACE_READ)) || repl,
-		      pcache_op_read_batch);
-	PCACHE_SET_OP(read_folio, (t & BIT(PCACHE_TRACE_READ)) || repl,
-		      pcache_op_read_folio);
-	PCACHE_SET_OP(write_folio,
-		      (t & BIT(PCACHE_TRACE_WRITE)) || cc || repl || fork,
-		      pcache_op_write_folio);
-	PCACHE_SET_OP(remove_folio, (t & BIT(PCACHE_TRACE_REMOVE)) || cc,
-		      pcache_op_remove_folio);
-	PCACHE_SET_OP(fill_folio, (t & BIT(PCACHE_TRACE_MISS)) || cc,
-		      pcache_op_fill_folio);
-	PCACHE_SET_OP(writeback, (t & BIT(PCACHE_TRACE_WRITEBACK)) || fork,
-		      pcache_op_writeback);
-	PCACHE_SET_OP(writeback_busy, (t & BIT(PCACHE_TRACE_WRITEBACK)) || fork,
-		      pcache_op_writeback_busy);
-	PCACHE_SET_OP(writeback_end, (t & BIT(PCACHE_TRACE_WRITEBACK)) || fork,
-		      pcache_op_writeback_end);
-	PCACHE_SET_OP(invalidate,
-		      (t & BIT(PCACHE_TRACE_INVALIDATE)) || cc || repl || fork,
-		      pcache_op_invalidate);
-	PCACHE_SET_OP(fdatawait, (t & BIT(PCACHE_TRACE_INVALIDATE)) || fork,
-		      pcache_op_fdatawait);
-	PCACHE_SET_OP(sb_event, (t & BIT(PCACHE_TRACE_SB)) || cc,
-		      pcache_op_sb_event);
-	PCACHE_SET_OP(fault_around, t & BIT(PCACHE_TRACE_FAULT_AROUND),
-		      pcache_op_fault_around);
-	PCACHE_SET_OP(swap_store, swap, pcache_op_swap_store);
-	PCACHE_SET_OP(swap_load, swap, pcache_op_swap_load);
-	PCACHE_SET_OP(swap_invalidate, swap, pcache_op_swap_invalidate);
-	PCACHE_SET_OP(swapon, swap, pcache_op_swapon);
-	PCACHE_SET_OP(swapoff, swap, pcache_op_swapoff);
+	for_each_set_bit(i, &pcache_trace_on, PCACHE_NR_TRACE_GROUPS)
+		want |= pcache_trace_ops[i];
+	for_each_set_bit(i, &pcache_feat_on, PCACHE_NR_FEATURES)
+		want |= pcache_features[i].ops;
+	PCACHE_SET_OP(read_batch, READ_BATCH);
+	PCACHE_SET_OP(read_folio, READ_FOLIO);
+	PCACHE_SET_OP(write_folio, WRITE_FOLIO);
+	PCACHE_SET_OP(remove_folio, REMOVE_FOLIO);
+	PCACHE_SET_OP(fill_folio, FILL_FOLIO);
+	PCACHE_SET_OP(writeback, WRITEBACK);
+	PCACHE_SET_OP(writeback_busy, WRITEBACK_BUSY);
+	PCACHE_SET_OP(writeback_end, WRITEBACK_END);
+	PCACHE_SET_OP(invalidate, INVALIDATE);
+	PCACHE_SET_OP(fdatawait, FDATAWAIT);
+	PCACHE_SET_OP(sb_event, SB_EVENT);
+	PCACHE_SET_OP(fault_around, FAULT_AROUND);
+	PCACHE_SET_OP(swap_store, SWAP_STORE);
+	PCACHE_SET_OP(swap_load, SWAP_LOAD);
+	PCACHE_SET_OP(swap_invalidate, SWAP_INVALIDATE);
+	PCACHE_SET_OP(swapon, SWAPON);
+	PCACHE_SET_OP(swapoff, SWAPOFF);
 }
 
 static void pcache_ops_set(unsigned long *mask, int bit, bool on)
@@ -371,13 +460,7 @@ static void pcache_ops_set(unsigned long *mask, int bit, bool on)
 	spin_unlock(&pcache_ops_lock);
 }
 
-/*
- * A feature needs its ops (on) or not any more (off).  Returns once every
- * hook call in flight has returned, on the sleeping sites too, so every
- * call from then on sees the change.  Might sleep; the caller holds no
- * lock a hook takes (cc_mutex, fs_mutex).
- */
-void pcache_feature_ops(enum pcache_feature feat, bool on)
+void pcache_feature_ops(enum pcache_feature_id feat, bool on)
 {
 	pcache_ops_set(&pcache_feat_on, feat, on);
 	pcache_sync_hooks();
@@ -416,13 +499,15 @@ bool pcache_hooks_enabled(void)
 int pcache_set_hooks_enabled(bool on)
 {
 	unsigned long classes = on ? BIT(PCACHE_NR_HOOK_CLASSES) - 1 : 0;
-	int ret;
+	int i, ret;
 
 	mutex_lock(&pcache_config_mutex);
-	if (!on && (pcache_tmem_any_enabled() || pcache_repl_enabled() ||
-		    pcache_fork_enabled())) {
+	for (i = 0; !on && i < PCACHE_NR_FEATURES; i++) {
+		if (!pcache_features[i].enabled())
+			continue;
 		mutex_unlock(&pcache_config_mutex);
-		pr_info("hooks_enabled: a feature (tmem, replication, fork) is enabled: disable it first\n");
+		pr_info("hooks_enabled: %s is enabled: disable it first\n",
+			pcache_features[i].name);
 		return -EBUSY;
 	}
 	ret = pcache_enable_hooks(&pcache_core_ops, classes);
@@ -430,6 +515,36 @@ int pcache_set_hooks_enabled(bool on)
 		WRITE_ONCE(pcache_hooks_on, on);
 	mutex_unlock(&pcache_config_mutex);
 	return ret;
+}
+
+/* Unload the features @last, @last - 1, ... down to the first one. */
+static void pcache_features_exit(int last)
+{
+	int i;
+
+	for (i = last; i >= 0; i--) {
+		pcache_features[i].drain();
+		pcache_feature_retire(i);
+		pcache_features[i].free();
+	}
+}
+
+static int pcache_features_init(void)
+{
+	const struct pcache_feature *f;
+	int i, ret;
+
+	for (i = 0; i < PCACHE_NR_FEATURES; i++) {
+		f = &pcache_features[i];
+		ret = f->init(pcache_sysfs_feature_dir(i));
+		if (ret) {
+			pr_err("%s: cannot start (%d)\n", f->name, ret);
+			pcache_features_exit(i - 1);
+			return ret;
+		}
+		pcache_feature_live(i);
+	}
+	return 0;
 }
 
 static int __init pcache_init(void)
@@ -453,27 +568,13 @@ static int __init pcache_init(void)
 		pr_err("cannot create /sys/kernel/mm/pcache (%d)\n", ret);
 		goto unregister;
 	}
-	ret = pcache_tmem_init(pcache_sysfs_feature_dir("tmem"));
+	ret = pcache_features_init();
 	if (ret)
 		goto sysfs;
-	pcache_feature_live(PCACHE_FEAT_CLEANCACHE);
-	pcache_feature_live(PCACHE_FEAT_FRONTSWAP);
-	ret = pcache_repl_init(pcache_sysfs_feature_dir("replication"));
-	if (ret)
-		goto tmem;
-	pcache_feature_live(PCACHE_FEAT_REPLICATION);
-	ret = pcache_fork_init(pcache_sysfs_feature_dir("fork"));
-	if (ret)
-		goto repl;
-	pcache_feature_live(PCACHE_FEAT_FORK);
 	pr_info("version %s loaded, hooks %s\n", PCACHE_VERSION,
 		pcache_hooks_on ? "enabled" : "disabled");
 	return 0;
 
-repl:
-	pcache_repl_exit();
-tmem:
-	pcache_tmem_exit();
 sysfs:
 	pcache_sysfs_exit();
 unregister:
@@ -484,13 +585,8 @@ unregister:
 
 static void __exit pcache_exit(void)
 {
-	/*
-	 * The features first, in the reverse order of init; each drains
-	 * while the hooks still call it, then retires (see pcache.h).
-	 */
-	pcache_fork_exit();
-	pcache_repl_exit();
-	pcache_tmem_exit();
+	/* The features first, last one first: see "Unload order", pcache.h. */
+	pcache_features_exit(PCACHE_NR_FEATURES - 1);
 	pcache_sysfs_exit();
 	pcache_unregister_hooks(&pcache_core_ops);
 	pcache_debugfs_exit();

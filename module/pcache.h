@@ -8,8 +8,15 @@
  * class and owns /sys/kernel/mm/pcache/ and /sys/kernel/debug/pcache/.
  *
  * An op is installed only while something needs it: its tracepoint is
- * enabled (the reg/unreg callbacks below) or, later, a feature is on.  An
- * op left NULL costs its call sites a counter increment and no call.
+ * enabled (the reg/unreg callbacks below) or a feature whose
+ * struct pcache_feature.ops names it is on.  An op left NULL costs its
+ * call sites a counter increment and no call.  That is why the registered
+ * struct pcache_hook_ops stays writable while hooks run: core.c rewrites
+ * each op pointer with WRITE_ONCE() under pcache_ops_lock, the hook series
+ * reads each pointer once per call (READ_ONCE) and calls what it read, and
+ * every op is safe to call at any time (it calls a feature only while that
+ * feature is live), so a reader sees either the old op or the new one,
+ * both valid.  pcache_feature_ops() then waits for the calls in flight.
  *
  * Each feature gets a directory under the sysfs root (replication/, tmem/,
  * fork/, faultaround/).
@@ -54,16 +61,17 @@
  * zsmalloc's own locks are taken only in process context with interrupts
  * on and no lock of ours held (never under i_pages: see tmem/zs.c).
  *
- * Unload order: the features first, in the reverse order of init, each
- * in three steps: drain while its hooks still run (fork-on-write stops
+ * Unload order: the features first, in the reverse order of init
+ * (pcache_features[] walked backwards), each in three steps: ->drain()
+ * while its hooks still run (fork-on-write stops
  * forking and waits for the I/O of every forked-off folio, whose end of
  * writeback needs its hook, then releases them; replication collapses
- * every replica, unmapping it first; tmem: cleancache drops its pools,
- * frontswap writes every stored page back to swap), then
- * pcache_feature_retire() (the ops stop calling it and the calls in
+ * every replica, unmapping it first; cleancache drops its pools,
+ * frontswap writes every stored page back to swap), then the core
+ * retires it (the ops stop calling it and the calls in
  * flight return: other features may keep the same ops installed, and
  * removing a debugfs file evicts an inode through the invalidate hook),
- * then free.  Then sysfs (no knob can switch hooks back on), then
+ * then ->free().  Then sysfs (no knob can switch hooks back on), then
  * pcache_unregister_hooks() switches every class off and waits for the
  * callers in flight (RCU and SRCU), then debugfs goes.
  */
@@ -117,7 +125,6 @@ int pcache_set_hooks_enabled(bool on);
 int pcache_sysfs_init(void);
 void pcache_sysfs_exit(void);
 int pcache_sysfs_parse_bool(const char *buf, bool *val);
-struct kobject *pcache_sysfs_feature_dir(const char *name);
 ssize_t pcache_sysfs_store_enabled(const char *feature, const char *buf,
 				   size_t len, int (*set)(bool on));
 
@@ -146,8 +153,11 @@ struct seq_file;
 void pcache_seq_hist(struct seq_file *s, const char *header,
 		     atomic_long_t *hist, int buckets);
 
-/* core.c: which ops the features need installed. */
-enum pcache_feature {
+/*
+ * The features, in the order the core starts them; unload is the reverse.
+ * Each is one entry of the core's table, pcache_features[] in core.c.
+ */
+enum pcache_feature_id {
 	PCACHE_FEAT_CLEANCACHE,
 	PCACHE_FEAT_FRONTSWAP,
 	PCACHE_FEAT_REPLICATION,
@@ -155,14 +165,67 @@ enum pcache_feature {
 	PCACHE_NR_FEATURES
 };
 
-void pcache_feature_ops(enum pcache_feature feat, bool on);
-/*
- * The end of a feature's life for the hooks: from the return on, no hook
- * calls into @feat, which may then free what its hooks use.  Its exit
- * calls this once it has drained, and the core has set it live once its
- * init returned 0.
+/* The ops of struct pcache_hook_ops, as bits of struct pcache_feature.ops. */
+enum pcache_op {
+	PCACHE_OP_READ_BATCH,
+	PCACHE_OP_READ_FOLIO,
+	PCACHE_OP_WRITE_FOLIO,
+	PCACHE_OP_REMOVE_FOLIO,
+	PCACHE_OP_FILL_FOLIO,
+	PCACHE_OP_WRITEBACK,
+	PCACHE_OP_WRITEBACK_BUSY,
+	PCACHE_OP_WRITEBACK_END,
+	PCACHE_OP_INVALIDATE,
+	PCACHE_OP_FDATAWAIT,
+	PCACHE_OP_SB_EVENT,
+	PCACHE_OP_FAULT_AROUND,
+	PCACHE_OP_SWAP_STORE,
+	PCACHE_OP_SWAP_LOAD,
+	PCACHE_OP_SWAP_INVALIDATE,
+	PCACHE_OP_SWAPON,
+	PCACHE_OP_SWAPOFF,
+	PCACHE_NR_OPS
+};
+
+/**
+ * struct pcache_feature - a feature, as the core sees it
+ * @name: its name in dmesg
+ * @sysfs_dir: its directory under /sys/kernel/mm/pcache/; two features
+ *	may share one (tmem/ holds both tmem fronts)
+ * @ops: BIT(enum pcache_op) of every op it needs installed while it is on
+ * @enabled: whether it is on; while it is, hooks_enabled=0 is refused
+ * @init: set up, off, with its files in @dir (its @sysfs_dir); 0, or an
+ *	error with everything it did undone
+ * @drain: the first step of unload, while its hooks are still called:
+ *	remove its files (no knob can turn it on again), switch it off and
+ *	give back everything it holds, writing back what exists nowhere
+ *	else (frontswap's stored pages, fork's forked-off folios under I/O)
+ * @free: the last step, once no hook calls it: free what its hooks used
+ *
+ * Between @drain and @free the core retires the feature (see
+ * pcache_feature_retire() in core.c).  Adding a feature is a file (or a
+ * folder) and an entry in pcache_features[].
  */
-void pcache_feature_retire(enum pcache_feature feat);
+struct pcache_feature {
+	const char *name;
+	const char *sysfs_dir;
+	unsigned long ops;
+	bool (*enabled)(void);
+	int (*init)(struct kobject *dir);
+	void (*drain)(void);
+	void (*free)(void);
+};
+
+extern const struct pcache_feature pcache_features[PCACHE_NR_FEATURES];
+/* sysfs.c: the directory of a feature, created from pcache_features[]. */
+struct kobject *pcache_sysfs_feature_dir(enum pcache_feature_id feat);
+
+/*
+ * A feature needs its ops (@on) or not any more.  Returns once every hook
+ * call in flight has returned, so every call from then on sees the change.
+ * Might sleep; the caller holds no lock a hook takes (cc_mutex, fs_mutex).
+ */
+void pcache_feature_ops(enum pcache_feature_id feat, bool on);
 
 /* repl/repl.c: a collapse reason's name, for the tracepoint. */
 const char *pcache_repl_reason_name(int reason);

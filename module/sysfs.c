@@ -4,8 +4,10 @@
  *
  *   hooks_enabled	rw  0 or 1: every hook class on or off
  *   version		ro  the module's version
- *   replication/ tmem/ fork/ faultaround/
- *			one directory per feature, filled by the feature
+ *   replication/ tmem/ fork/
+ *			the features' directories (struct pcache_feature's
+ *			sysfs_dir, two fronts share tmem/), each filled by
+ *			its features
  *
  * One value per file.  A write that is not exactly one accepted value
  * (optionally followed by a newline) fails with -EINVAL and changes
@@ -23,11 +25,8 @@
 
 static struct kobject *pcache_kobj;
 
-static const char * const pcache_feature_dirs[] = {
-	"replication", "tmem", "fork", "faultaround",
-};
-
-static struct kobject *pcache_feature_kobjs[ARRAY_SIZE(pcache_feature_dirs)];
+/* A feature's directory, or NULL for one that shares an earlier one's. */
+static struct kobject *pcache_feature_kobjs[PCACHE_NR_FEATURES];
 
 /*
  * Parse a 0/1 knob value.  Only "0" and "1", with an optional trailing
@@ -129,15 +128,22 @@ static const struct attribute_group pcache_attr_group = {
 	.attrs = pcache_attrs,
 };
 
-/* The directory of a feature, for it to fill. */
-struct kobject *pcache_sysfs_feature_dir(const char *name)
+/* The first feature whose directory is @feat's. */
+static int pcache_sysfs_dir_owner(int feat)
 {
 	int i;
 
-	for (i = 0; i < ARRAY_SIZE(pcache_feature_dirs); i++)
-		if (!strcmp(pcache_feature_dirs[i], name))
-			return pcache_feature_kobjs[i];
-	return NULL;
+	for (i = 0; i < feat; i++)
+		if (!strcmp(pcache_features[i].sysfs_dir,
+			    pcache_features[feat].sysfs_dir))
+			return i;
+	return feat;
+}
+
+/* The directory of a feature, for it to fill. */
+struct kobject *pcache_sysfs_feature_dir(enum pcache_feature_id feat)
+{
+	return pcache_feature_kobjs[pcache_sysfs_dir_owner(feat)];
 }
 
 int pcache_sysfs_init(void)
@@ -150,9 +156,12 @@ int pcache_sysfs_init(void)
 	ret = sysfs_create_group(pcache_kobj, &pcache_attr_group);
 	if (ret)
 		goto out;
-	for (i = 0; i < ARRAY_SIZE(pcache_feature_dirs); i++) {
+	for (i = 0; i < PCACHE_NR_FEATURES; i++) {
+		if (pcache_sysfs_dir_owner(i) != i)
+			continue;
 		pcache_feature_kobjs[i] =
-			kobject_create_and_add(pcache_feature_dirs[i], pcache_kobj);
+			kobject_create_and_add(pcache_features[i].sysfs_dir,
+					       pcache_kobj);
 		if (!pcache_feature_kobjs[i]) {
 			ret = -ENOMEM;
 			goto out;

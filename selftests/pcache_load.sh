@@ -6,11 +6,24 @@
 . "$(dirname "$0")/lib.sh"
 
 pcache_unload
+mark=$(dmesg | wc -l)
 t_check "insmod pcache" pcache_load
+# What loading printed: the one "loaded" line and nothing else (a
+# workqueue name too long once printed a truncation warning here).
+# The kernel's own taint notice at a boot's first out-of-tree load is not
+# pcache's.
+load_log=$(dmesg | tail -n +"$((mark + 1))" | grep -v 'taints kernel')
+t_diag "load printed: $load_log"
+t_check "load prints exactly one line, 'version ... loaded'" \
+	test "$(printf '%s\n' "$load_log" | grep -c .)" = 1 -a \
+	     -n "$(printf '%s\n' "$load_log" | grep 'pcache: version .* loaded, hooks enabled')"
 t_check "sysfs root /sys/kernel/mm/pcache exists" test -d "$SYSFS"
-for d in replication tmem fork faultaround; do
-	t_check "feature directory $d/ exists" test -d "$SYSFS/$d"
-done
+# One directory per feature table entry's sysfs_dir (the two tmem
+# fronts share tmem/), and no other.
+dirs=$(cd "$SYSFS" && find . -mindepth 1 -maxdepth 1 -type d -printf '%f\n' | sort | tr '\n' ' ')
+t_diag "feature directories: $dirs"
+t_check "feature directories are exactly fork/ replication/ tmem/" \
+	test "$dirs" = "fork replication tmem "
 t_check "hooks_enabled is 1 after a default load" \
 	test "$(cat "$SYSFS/hooks_enabled")" = 1
 t_check "version reads the module's version" \

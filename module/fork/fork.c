@@ -886,9 +886,9 @@ bool pcache_fork_enabled(void)
 	return READ_ONCE(fork_enabled);
 }
 
-/* Under pcache_config_mutex. */
 static int fork_set_enabled(bool on)
 {
+	lockdep_assert_held(&pcache_config_mutex);
 	if (on == fork_enabled)
 		return 0;
 	if (on) {
@@ -1117,8 +1117,8 @@ out_recs:
 	return ret;
 }
 
-/* Module unload, hooks still registered: wait for every forked I/O. */
-void pcache_fork_exit(void)
+/* Unload, hooks still called: no knob, wait for every forked I/O. */
+void pcache_fork_drain(void)
 {
 	kobject_put(fork_stats_kobj);
 	sysfs_remove_group(fork_kobj, &fork_group);
@@ -1126,7 +1126,11 @@ void pcache_fork_exit(void)
 	fork_set_enabled(false);
 	mutex_unlock(&pcache_config_mutex);
 	cancel_delayed_work_sync(&fork_release_work);
-	pcache_feature_retire(PCACHE_FEAT_FORK);
+}
+
+/* Unload, retired: no hook calls fork-on-write any more. */
+void pcache_fork_free(void)
+{
 	debugfs_remove_recursive(fork_debugfs);
 	rcu_barrier();			/* kfree_rcu() of records and maps */
 	rhashtable_destroy(&fork_maps_ht);

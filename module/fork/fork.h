@@ -23,7 +23,8 @@ void pcache_fork_invalidate(struct address_space *mapping, pgoff_t start,
 			    pgoff_t end, enum pcache_site site);
 
 int pcache_fork_init(struct kobject *dir);
-void pcache_fork_exit(void);
+void pcache_fork_drain(void);
+void pcache_fork_free(void);
 bool pcache_fork_enabled(void);
 
 #endif /* _PCACHE_FORK_H */

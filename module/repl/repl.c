@@ -1087,9 +1087,9 @@ static void repl_zap_workfn(struct work_struct *work)
 	srcu_read_unlock(&repl_srcu, idx);
 }
 
-/* Under pcache_config_mutex. */
 static int repl_set_enabled(bool on)
 {
+	lockdep_assert_held(&pcache_config_mutex);
 	if (on == repl_enabled)
 		return 0;
 	if (on) {
@@ -1336,15 +1336,19 @@ out_nodes:
 	return ret;
 }
 
-/* Module unload, hooks still registered: collapse everything, free. */
-void pcache_repl_exit(void)
+/* Unload, hooks still called: no knob, collapse every replica. */
+void pcache_repl_drain(void)
 {
 	kobject_put(repl_stats_kobj);
 	sysfs_remove_group(repl_kobj, &repl_group);
 	mutex_lock(&pcache_config_mutex);
 	repl_set_enabled(false);
 	mutex_unlock(&pcache_config_mutex);
-	pcache_feature_retire(PCACHE_FEAT_REPLICATION);
+}
+
+/* Unload, retired: no hook calls replication any more. */
+void pcache_repl_free(void)
+{
 	shrinker_free(repl_shrinker);
 	flush_work(&repl_zap_work);
 	srcu_barrier(&repl_srcu);

@@ -23,7 +23,8 @@ void pcache_repl_invalidate(struct address_space *mapping, pgoff_t start,
 			    pgoff_t end, enum pcache_site site);
 
 int pcache_repl_init(struct kobject *dir);
-void pcache_repl_exit(void);
+void pcache_repl_drain(void);
+void pcache_repl_free(void);
 bool pcache_repl_enabled(void);
 
 #endif /* _PCACHE_REPL_H */

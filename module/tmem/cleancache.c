@@ -575,11 +575,11 @@ static void cc_del_all(void)
 		cc_fs_del(dev);
 }
 
-/* Under pcache_config_mutex. */
 int pcache_cc_set_enabled(bool on)
 {
 	struct pcache_tmem_front *f = &pcache_cleancache;
 
+	lockdep_assert_held(&pcache_config_mutex);
 	if (on == f->enabled)
 		return 0;
 	/*
@@ -613,11 +613,12 @@ bool pcache_cc_shared(void)
 	return READ_ONCE(cc_shared);
 }
 
-/* Shared pools on or off; under pcache_config_mutex.  Pools are rebuilt. */
+/* Shared pools on or off.  Pools are rebuilt. */
 void pcache_cc_set_shared(bool on)
 {
 	bool enabled = pcache_cleancache.enabled;
 
+	lockdep_assert_held(&pcache_config_mutex);
 	if (on == cc_shared)
 		return;
 	if (enabled)
@@ -657,8 +658,8 @@ ssize_t pcache_cc_filesystems_show(char *buf)
  * Set the filesystem types that get a pool: names separated by spaces,
  * each a registered filesystem type, at least one: a write with no name
  * in it (empty, blank, a lone newline) is refused with -EINVAL and the
- * list kept, as for every list knob.  Under pcache_config_mutex.  The
- * pools are rebuilt, so the cache starts empty.
+ * list kept, as for every list knob.  The pools are rebuilt, so the
+ * cache starts empty.
  */
 int pcache_cc_set_filesystems(const char *buf)
 {
@@ -668,6 +669,7 @@ int pcache_cc_set_filesystems(const char *buf)
 	bool on = pcache_cleancache.enabled;
 	int n = 0, ret = 0;
 
+	lockdep_assert_held(&pcache_config_mutex);
 	s = kstrdup(buf, GFP_KERNEL);
 	if (!s)
 		return -ENOMEM;
@@ -740,19 +742,39 @@ out:
 	return freed ? freed : SHRINK_STOP;
 }
 
-int pcache_cc_init(void)
+bool pcache_cc_enabled(void)
 {
+	return READ_ONCE(pcache_cleancache.enabled);
+}
+
+int pcache_cc_init(struct kobject *tmem_dir)
+{
+	int ret;
+
 	cc_shrinker = shrinker_alloc(0, "pcache-cleancache");
 	if (!cc_shrinker)
 		return -ENOMEM;
 	cc_shrinker->count_objects = cc_shrink_count;
 	cc_shrinker->scan_objects = cc_shrink_scan;
 	shrinker_register(cc_shrinker);
-	return 0;
+	ret = pcache_tmem_front_init(&pcache_cleancache, tmem_dir);
+	if (ret)
+		shrinker_free(cc_shrinker);
+	return ret;
 }
 
-/* After pcache_cc_set_enabled(false). */
-void pcache_cc_exit(void)
+/* Unload, hooks still called: no knob, every pool dropped. */
+void pcache_cc_drain(void)
+{
+	pcache_tmem_front_remove(&pcache_cleancache);
+	mutex_lock(&pcache_config_mutex);
+	pcache_cc_set_enabled(false);
+	mutex_unlock(&pcache_config_mutex);
+}
+
+/* Unload, retired: no hook calls cleancache any more. */
+void pcache_cc_free(void)
 {
 	shrinker_free(cc_shrinker);
+	pcache_tmem_front_free(&pcache_cleancache);
 }

@@ -42,12 +42,6 @@ bool pcache_tmem_over_limit(struct pcache_tmem_front *f)
 	return tmem_zs_total_pages(f->zs) >= pcache_tmem_limit_pages(f);
 }
 
-bool pcache_tmem_any_enabled(void)
-{
-	return READ_ONCE(pcache_cleancache.enabled) ||
-	       READ_ONCE(pcache_frontswap.enabled);
-}
-
 /* Knobs */
 
 struct front_attr {
@@ -202,7 +196,7 @@ static int writeback_store(struct pcache_tmem_front *f, const char *buf)
 
 	if (pcache_sysfs_parse_bool(buf, &on))
 		return -EINVAL;
-	WRITE_ONCE(pcache_fs_writeback, on);
+	pcache_fs_set_writeback(on);
 	return 0;
 }
 FRONT_ATTR(writeback);
@@ -445,12 +439,11 @@ static const struct kobj_type stats_ktype = {
 	.release	= front_release,
 };
 
-static struct pcache_tmem_front *pcache_fronts[] = {
-	&pcache_cleancache,
-	&pcache_frontswap,
-};
-
-static int front_init(struct pcache_tmem_front *f, struct kobject *parent)
+/*
+ * A front's compressed backend and its directory @parent/<name>/ (sysfs
+ * tmem/), the front off.  On failure everything is undone.
+ */
+int pcache_tmem_front_init(struct pcache_tmem_front *f, struct kobject *parent)
 {
 	char name[40];
 	int ret;
@@ -474,13 +467,18 @@ static int front_init(struct pcache_tmem_front *f, struct kobject *parent)
 	tmem_zs_set_threshold(f->zs, f->threshold);
 	ret = kobject_init_and_add(&f->kobj, f->persistent ? &persistent_ktype :
 				   &ephemeral_ktype, parent, "%s", f->name);
-	if (ret)
-		return ret;
-	return kobject_init_and_add(&f->stats_kobj, &stats_ktype, &f->kobj,
-				    "stats");
+	if (!ret)
+		ret = kobject_init_and_add(&f->stats_kobj, &stats_ktype,
+					   &f->kobj, "stats");
+	if (ret) {
+		pcache_tmem_front_remove(f);
+		pcache_tmem_front_free(f);
+	}
+	return ret;
 }
 
-static void front_exit(struct pcache_tmem_front *f)
+/* The front's directory goes: no knob can switch it on again. */
+void pcache_tmem_front_remove(struct pcache_tmem_front *f)
 {
 	if (f->stats_kobj.state_initialized)
 		kobject_put(&f->stats_kobj);
@@ -488,53 +486,10 @@ static void front_exit(struct pcache_tmem_front *f)
 		kobject_put(&f->kobj);
 }
 
-/*
- * Create both fronts under @tmem_kobj (sysfs tmem/), both off.  On failure
- * everything is undone.
- */
-int pcache_tmem_init(struct kobject *tmem_kobj)
+/* The front is off and empty, and no hook calls it: free its backend. */
+void pcache_tmem_front_free(struct pcache_tmem_front *f)
 {
-	int i, ret;
-
-	ret = pcache_cc_init();
-	if (ret)
-		return ret;
-	ret = pcache_fs_init();
-	if (ret)
-		goto out_cc;
-	for (i = 0; i < ARRAY_SIZE(pcache_fronts); i++) {
-		ret = front_init(pcache_fronts[i], tmem_kobj);
-		if (ret)
-			goto out;
-	}
-	return 0;
-out:
-	pcache_tmem_exit();
-	return ret;
-out_cc:
-	pcache_cc_exit();
-	return ret;
-}
-
-/*
- * Module unload, hooks still registered: stop both fronts (frontswap writes
- * every page back), remove sysfs, then free the backends.
- */
-void pcache_tmem_exit(void)
-{
-	int i;
-
-	for (i = 0; i < ARRAY_SIZE(pcache_fronts); i++)
-		front_exit(pcache_fronts[i]);
-	mutex_lock(&pcache_config_mutex);
-	pcache_cc_set_enabled(false);
-	mutex_unlock(&pcache_config_mutex);
-	pcache_feature_retire(PCACHE_FEAT_CLEANCACHE);
-	pcache_fs_exit();
-	pcache_cc_exit();
-	for (i = 0; i < ARRAY_SIZE(pcache_fronts); i++) {
-		if (pcache_fronts[i]->zs)
-			tmem_zs_destroy(pcache_fronts[i]->zs);
-		pcache_fronts[i]->zs = NULL;
-	}
+	if (f->zs)
+		tmem_zs_destroy(f->zs);
+	f->zs = NULL;
 }

@@ -79,10 +79,10 @@ static inline void pcache_tmem_count(struct pcache_tmem_front *f,
 unsigned long pcache_tmem_limit_pages(struct pcache_tmem_front *f);
 bool pcache_tmem_over_limit(struct pcache_tmem_front *f);
 
-/* front.c: backends and sysfs of both fronts. */
-int pcache_tmem_init(struct kobject *tmem_kobj);
-void pcache_tmem_exit(void);
-bool pcache_tmem_any_enabled(void);
+/* front.c: a front's backend and sysfs directory. */
+int pcache_tmem_front_init(struct pcache_tmem_front *f, struct kobject *parent);
+void pcache_tmem_front_remove(struct pcache_tmem_front *f);
+void pcache_tmem_front_free(struct pcache_tmem_front *f);
 
 /* cleancache.c: the hooks it serves, and its switch. */
 void pcache_cc_remove_folio(struct address_space *mapping,
@@ -99,8 +99,10 @@ bool pcache_cc_shared(void);
 void pcache_cc_set_shared(bool on);
 long pcache_cc_shared_pools(void);
 long pcache_cc_shared_members(void);
-int pcache_cc_init(void);
-void pcache_cc_exit(void);
+bool pcache_cc_enabled(void);
+int pcache_cc_init(struct kobject *tmem_dir);
+void pcache_cc_drain(void);
+void pcache_cc_free(void);
 
 /* frontswap.c */
 bool pcache_fs_store(struct folio *folio, bool taken);
@@ -109,8 +111,10 @@ void pcache_fs_invalidate(int type, pgoff_t offset, unsigned int nr);
 void pcache_fs_swapoff(int type);
 int pcache_fs_set_enabled(bool on);
 extern bool pcache_fs_writeback;
-int pcache_fs_init(void);
-void pcache_fs_exit(void);
-
+void pcache_fs_set_writeback(bool on);
+bool pcache_frontswap_enabled(void);
+int pcache_frontswap_init(struct kobject *tmem_dir);
+void pcache_frontswap_drain(void);
+void pcache_frontswap_free(void);
 
 #endif /* _PCACHE_TMEM_FRONT_H */

@@ -368,7 +368,8 @@ static void fs_shrink_fn(struct work_struct *work)
 	unsigned long used = tmem_zs_total_pages(f->zs);
 	unsigned long target;
 
-	if (!stored || used < limit * 9 / 10)
+	if (!READ_ONCE(pcache_fs_writeback) || !stored ||
+	    used < limit * 9 / 10)
 		return;
 	/* Pages to keep so that the memory used falls to 90 % of the limit. */
 	target = stored * (limit * 9 / 10) / used;
@@ -376,15 +377,29 @@ static void fs_shrink_fn(struct work_struct *work)
 }
 
 /*
- * Under pcache_config_mutex.  Switching off writes every stored page back
- * first; if some cannot be written within 10 seconds, frontswap stays on
- * and this returns -EBUSY.
+ * The writeback knob.  Switching it off returns once no writeback to make
+ * room runs any more: it waits for a pass in progress to reach its target,
+ * and a pass queued by a store that read the knob just before is
+ * cancelled, or runs, sees the knob off and writes nothing.
+ */
+void pcache_fs_set_writeback(bool on)
+{
+	lockdep_assert_held(&pcache_config_mutex);
+	WRITE_ONCE(pcache_fs_writeback, on);
+	if (!on)
+		cancel_work_sync(&fs_shrink_work);
+}
+
+/*
+ * Switching off writes every stored page back first; if some cannot be
+ * written within 10 seconds, frontswap stays on and this returns -EBUSY.
  */
 int pcache_fs_set_enabled(bool on)
 {
 	struct pcache_tmem_front *f = &pcache_frontswap;
 	int ret;
 
+	lockdep_assert_held(&pcache_config_mutex);
 	if (on == f->enabled)
 		return 0;
 	if (on) {
@@ -409,21 +424,25 @@ int pcache_fs_set_enabled(bool on)
 	return 0;
 }
 
-int pcache_fs_init(void)
+bool pcache_frontswap_enabled(void)
+{
+	return READ_ONCE(pcache_frontswap.enabled);
+}
+
+int pcache_frontswap_init(struct kobject *tmem_dir)
 {
 	INIT_WORK(&fs_shrink_work, fs_shrink_fn);
-	return 0;
+	return pcache_tmem_front_init(&pcache_frontswap, tmem_dir);
 }
 
 /*
- * Module unload: no store is accepted any more; write everything back,
- * however long that takes (loads and invalidations are still served), and
- * drop the pools.  The hooks are still registered.
+ * Unload, hooks still called: no knob; no store is accepted any more;
+ * write everything back, however long that takes (loads and invalidations
+ * are still served).
  */
-void pcache_fs_exit(void)
+void pcache_frontswap_drain(void)
 {
-	int type;
-
+	pcache_tmem_front_remove(&pcache_frontswap);
 	WRITE_ONCE(pcache_frontswap.enabled, false);
 	synchronize_srcu(&fs_srcu);
 	cancel_work_sync(&fs_shrink_work);
@@ -431,9 +450,16 @@ void pcache_fs_exit(void)
 		pr_info("writing %ld stored pages back to swap\n", fs_stored());
 	if (!pcache_mutant(6))
 		fs_writeback(0, 0);
-	pcache_feature_retire(PCACHE_FEAT_FRONTSWAP);
+}
+
+/* Unload, retired: no hook calls frontswap any more: drop the pools. */
+void pcache_frontswap_free(void)
+{
+	int type;
+
 	mutex_lock(&fs_mutex);
 	for (type = 0; type < MAX_SWAPFILES; type++)
 		fs_destroy_pool(type);
 	mutex_unlock(&fs_mutex);
+	pcache_tmem_front_free(&pcache_frontswap);
 }

@@ -644,7 +644,7 @@ struct tmem_zs *tmem_zs_create(const char *name, const char *compressor)
 	zs->pool = zs_create_pool(name);
 	if (!zs->pool)
 		goto put_cache;
-	zs->wq = alloc_workqueue("tmem_zs_%s", WQ_UNBOUND | WQ_MEM_RECLAIM,
+	zs->wq = alloc_workqueue("%s", WQ_UNBOUND | WQ_MEM_RECLAIM,
 				 0, name);
 	if (!zs->wq)
 		goto destroy_pool;
