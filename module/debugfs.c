@@ -4,6 +4,7 @@
  *
  *   hooks		one line per call site: "site class count"
  *   sites/<site>	the count of one call site, as a number
+ *   <feature>/		a feature's diagnostics, histograms among them
  *
  * Counts run from module load and are never reset; tests compare deltas.
  * debugfs has no ABI promise: stable counters go to sysfs.
@@ -47,6 +48,29 @@ void pcache_debugfs_init(void)
 		debugfs_create_file_unsafe(pcache_site_name(site), 0444, sites,
 					   (void *)(uintptr_t)site,
 					   &site_count_fops);
+}
+
+static int hist_show(struct seq_file *m, void *v)
+{
+	struct pcache_hist *h = m->private;
+	int b;
+
+	seq_printf(m, "# %s\n", h->header);
+	for (b = 0; b < PCACHE_HIST_BUCKETS; b++)
+		seq_printf(m, "%10lu %ld\n", b ? 1UL << (b - 1) : 1UL,
+			   atomic_long_read(&h->bucket[b]));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(hist);
+
+/*
+ * A histogram's file @dir/@name: a "# header" line, then one "bound count"
+ * line a bucket (struct pcache_hist, stats.h).  Removed with @dir.
+ */
+void pcache_debugfs_hist(const char *name, struct dentry *dir,
+			 struct pcache_hist *h)
+{
+	debugfs_create_file(name, 0444, dir, h, &hist_fops);
 }
 
 /* The root, for the features' own files. */

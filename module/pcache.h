@@ -19,7 +19,7 @@
  * both valid.  pcache_feature_ops() then waits for the calls in flight.
  *
  * Each feature gets a directory under the sysfs root (replication/, tmem/,
- * fork/, faultaround/).
+ * fork/), named in its struct pcache_feature.
  *
  * Lock order (outermost first):
  *
@@ -84,6 +84,7 @@
 #include <linux/pcache_hooks.h>
 
 #include "mutant.h"
+#include "stats.h"
 
 #define PCACHE_VERSION	"0.1.0"
 
@@ -121,37 +122,168 @@ extern struct mutex pcache_config_mutex;
 bool pcache_hooks_enabled(void);
 int pcache_set_hooks_enabled(bool on);
 
-/* sysfs: /sys/kernel/mm/pcache/. */
+/* sysfs: /sys/kernel/mm/pcache/, the core's files and helpers (sysfs.c). */
 int pcache_sysfs_init(void);
 void pcache_sysfs_exit(void);
 int pcache_sysfs_parse_bool(const char *buf, bool *val);
-ssize_t pcache_sysfs_store_enabled(const char *feature, const char *buf,
-				   size_t len, int (*set)(bool on));
 
 /*
- * A read-only counter file of a feature's stats/ directory: shows
- * @read(@stat) (a feature's own numbering; negative ones are gauges).
+ * A directory of files about one object, its @owner (a tmem front, say):
+ * the files find it with pcache_sysfs_owner().  @counters, if not NULL,
+ * are the event counters its struct pcache_stat_attr files show.  Removed,
+ * files and all, by kobject_put(); NULL if it cannot be created.
+ */
+struct kobject *pcache_sysfs_dir_add(struct kobject *parent, const char *name,
+				     void *owner,
+				     struct pcache_counters *counters,
+				     const struct attribute_group **groups);
+void *pcache_sysfs_owner(struct kobject *dir);
+
+/**
+ * struct pcache_stat_attr - a read-only file of a stats/ directory
+ * @attr: the file
+ * @value: if set, what the file shows (a gauge, or a count kept
+ *	elsewhere), given the directory's owner
+ * @stat: else, which of the directory's event counters it shows
  */
 struct pcache_stat_attr {
 	struct kobj_attribute attr;
-	unsigned long (*read)(int stat);
-	int stat;
+	long (*value)(void *owner);
+	unsigned int stat;
 };
 
 ssize_t pcache_stat_show(struct kobject *k, struct kobj_attribute *a,
 			 char *buf);
 
-#define PCACHE_STAT_ATTR(_var, _name, _read, _stat)			\
+#define PCACHE_STAT_COUNTER(_var, _name, _stat)				\
 static struct pcache_stat_attr _var = {					\
 	.attr = __ATTR(_name, 0444, pcache_stat_show, NULL),		\
-	.read = _read,							\
 	.stat = _stat,							\
 }
 
-/* debugfs: a power-of-two histogram, one "bound count" line a bucket. */
-struct seq_file;
-void pcache_seq_hist(struct seq_file *s, const char *header,
-		     atomic_long_t *hist, int buckets);
+#define PCACHE_STAT_VALUE(_var, _name, _value)				\
+static struct pcache_stat_attr _var = {					\
+	.attr = __ATTR(_name, 0444, pcache_stat_show, NULL),		\
+	.value = _value,						\
+}
+
+/*
+ * Knobs: one value per file.  A write that is not exactly one accepted
+ * value (optionally followed by a newline) fails with -EINVAL and changes
+ * nothing; an accepted one is stored under pcache_config_mutex.  A knob's
+ * value is a static variable (@val), or with @val NULL, the field at
+ * offset @field of its directory's owner (pcache_sysfs_owner()).
+ */
+
+/**
+ * struct pcache_uint_knob - an unsigned integer of @min..@max
+ * @attr: the file
+ * @val: the value, read locklessly with READ_ONCE()
+ * @field: if @val is NULL, the offset of the value in the directory's owner
+ * @min: the lowest value accepted
+ * @max: the highest
+ * @changed: if set, told the new value, under pcache_config_mutex
+ */
+struct pcache_uint_knob {
+	struct kobj_attribute attr;
+	unsigned int *val;
+	size_t field;
+	unsigned int min, max;
+	void (*changed)(void *owner, unsigned int v);
+};
+
+ssize_t pcache_uint_knob_show(struct kobject *k, struct kobj_attribute *a,
+			      char *buf);
+ssize_t pcache_uint_knob_store(struct kobject *k, struct kobj_attribute *a,
+			       const char *buf, size_t len);
+
+#define PCACHE_UINT_KNOB(_var, _name, _val, _min, _max)			\
+static struct pcache_uint_knob _var = {					\
+	.attr = __ATTR(_name, 0644, pcache_uint_knob_show,		\
+		       pcache_uint_knob_store),				\
+	.val = _val, .min = _min, .max = _max,				\
+}
+
+#define PCACHE_UINT_FIELD_KNOB(_var, _name, _type, _f, _min, _max, _changed) \
+static struct pcache_uint_knob _var = {					\
+	.attr = __ATTR(_name, 0644, pcache_uint_knob_show,		\
+		       pcache_uint_knob_store),				\
+	.field = offsetof(_type, _f), .min = _min, .max = _max,	\
+	.changed = _changed,						\
+}
+
+/**
+ * struct pcache_bool_knob - 0 or 1, switched by a function
+ * @attr: the file
+ * @val: the value, read locklessly with READ_ONCE()
+ * @field: if @val is NULL, the offset of the value in the directory's owner
+ * @set: switches it, under pcache_config_mutex; 0 or an error
+ * @needs_hooks: a feature's enabled: 1 is refused with -EBUSY, and dmesg
+ *	says why, while hooks_enabled is 0
+ */
+struct pcache_bool_knob {
+	struct kobj_attribute attr;
+	bool *val;
+	size_t field;
+	int (*set)(void *owner, bool on);
+	bool needs_hooks;
+};
+
+ssize_t pcache_bool_knob_show(struct kobject *k, struct kobj_attribute *a,
+			      char *buf);
+ssize_t pcache_bool_knob_store(struct kobject *k, struct kobj_attribute *a,
+			       const char *buf, size_t len);
+
+#define __PCACHE_BOOL_KNOB(_var, _name, _set, _hooks, _where...)	\
+static struct pcache_bool_knob _var = {					\
+	.attr = __ATTR(_name, 0644, pcache_bool_knob_show,		\
+		       pcache_bool_knob_store),				\
+	.set = _set, .needs_hooks = _hooks, _where			\
+}
+
+/* A feature's enabled file. */
+#define PCACHE_ENABLED_KNOB(_var, _val, _set)				\
+	__PCACHE_BOOL_KNOB(_var, enabled, _set, true, .val = _val)
+#define PCACHE_ENABLED_FIELD_KNOB(_var, _type, _f, _set)		\
+	__PCACHE_BOOL_KNOB(_var, enabled, _set, true,			\
+			   .field = offsetof(_type, _f))
+#define PCACHE_BOOL_KNOB(_var, _name, _val, _set)			\
+	__PCACHE_BOOL_KNOB(_var, _name, _set, false, .val = _val)
+
+/*
+ * A list of filesystem types, as in fork/filesystems: names separated by
+ * blanks or commas, at least one, at most PCACHE_FS_LIST_MAX, each of
+ * @known (a NULL-terminated list of the types a feature is known to work
+ * on) or, with @known NULL, a registered filesystem type.  Readers test a
+ * superblock's type in any context (RCU); a write publishes a new list.
+ */
+#define PCACHE_FS_LIST_MAX	8
+
+struct pcache_fs_names;
+struct super_block;
+
+/**
+ * struct pcache_fs_list - a filesystem allow-list knob's value
+ * @names: the list now; RCU, replaced under pcache_config_mutex
+ * @known: the types it may hold, or NULL: any registered type
+ * @what: the knob's name in dmesg ("fork: filesystems")
+ * @empty: what to do instead of an empty list, for dmesg
+ */
+struct pcache_fs_list {
+	struct pcache_fs_names __rcu *names;
+	const char * const *known;
+	const char *what;
+	const char *empty;
+};
+
+int pcache_fs_list_init(struct pcache_fs_list *l, const char *names);
+void pcache_fs_list_free(struct pcache_fs_list *l);
+bool pcache_fs_list_has(struct pcache_fs_list *l, struct super_block *sb);
+ssize_t pcache_fs_list_show(struct pcache_fs_list *l, char *buf);
+int pcache_fs_list_set(struct pcache_fs_list *l, const char *buf);
+void pcache_fs_list_iterate_supers(struct pcache_fs_list *l,
+				   void (*fn)(struct super_block *sb, void *arg),
+				   void *arg);
 
 /*
  * The features, in the order the core starts them; unload is the reverse.
@@ -236,5 +368,7 @@ const char *pcache_fork_reason_name(int reason);
 void pcache_debugfs_init(void);
 void pcache_debugfs_exit(void);
 struct dentry *pcache_debugfs_dir(void);
+void pcache_debugfs_hist(const char *name, struct dentry *dir,
+			 struct pcache_hist *h);
 
 #endif /* _PCACHE_H */

@@ -15,9 +15,12 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/fs.h>
 #include <linux/kernel.h>
 #include <linux/kobject.h>
-#include <linux/seq_file.h>
+#include <linux/module.h>
+#include <linux/rcupdate.h>
+#include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/sysfs.h>
 
@@ -43,28 +46,52 @@ int pcache_sysfs_parse_bool(const char *buf, bool *val)
 	return 0;
 }
 
-/*
- * A feature's enabled knob: 0 or 1, switched by @set under
- * pcache_config_mutex; turning a feature on while hooks_enabled is 0 fails
- * with -EBUSY and says why in dmesg.
- */
-ssize_t pcache_sysfs_store_enabled(const char *feature, const char *buf,
-				   size_t len, int (*set)(bool on))
-{
-	bool on;
-	int ret;
+/* Directories with an owner: a tmem front's, every stats/ directory. */
+struct pcache_sysfs_dir {
+	struct kobject kobj;
+	void *owner;
+	struct pcache_counters *counters;
+};
 
-	if (pcache_sysfs_parse_bool(buf, &on))
-		return -EINVAL;
-	mutex_lock(&pcache_config_mutex);
-	if (on && !pcache_hooks_enabled()) {
-		pr_info("%s: enabled: hooks_enabled is 0\n", feature);
-		ret = -EBUSY;
-	} else {
-		ret = set(on);
-	}
-	mutex_unlock(&pcache_config_mutex);
-	return ret ? ret : len;
+static void pcache_sysfs_dir_release(struct kobject *kobj)
+{
+	kfree(container_of(kobj, struct pcache_sysfs_dir, kobj));
+}
+
+static const struct kobj_type pcache_sysfs_dir_ktype = {
+	.sysfs_ops	= &kobj_sysfs_ops,
+	.release	= pcache_sysfs_dir_release,
+};
+
+struct kobject *pcache_sysfs_dir_add(struct kobject *parent, const char *name,
+				     void *owner,
+				     struct pcache_counters *counters,
+				     const struct attribute_group **groups)
+{
+	struct pcache_sysfs_dir *d;
+
+	d = kzalloc(sizeof(*d), GFP_KERNEL);
+	if (!d)
+		return NULL;
+	d->owner = owner;
+	d->counters = counters;
+	if (kobject_init_and_add(&d->kobj, &pcache_sysfs_dir_ktype, parent,
+				 "%s", name))
+		goto out;
+	if (groups && sysfs_create_groups(&d->kobj, groups))
+		goto out;
+	return &d->kobj;
+out:
+	kobject_put(&d->kobj);
+	return NULL;
+}
+
+/* The owner of @dir, NULL for a directory not made by the function above. */
+void *pcache_sysfs_owner(struct kobject *dir)
+{
+	if (dir->ktype != &pcache_sysfs_dir_ktype)
+		return NULL;
+	return container_of(dir, struct pcache_sysfs_dir, kobj)->owner;
 }
 
 ssize_t pcache_stat_show(struct kobject *k, struct kobj_attribute *a,
@@ -72,20 +99,273 @@ ssize_t pcache_stat_show(struct kobject *k, struct kobj_attribute *a,
 {
 	struct pcache_stat_attr *sa = container_of(a, struct pcache_stat_attr,
 						   attr);
+	struct pcache_sysfs_dir *d = container_of(k, struct pcache_sysfs_dir,
+						  kobj);
 
-	return sysfs_emit(buf, "%lu\n", sa->read(sa->stat));
+	if (WARN_ON_ONCE(k->ktype != &pcache_sysfs_dir_ktype))
+		return -EIO;
+	if (sa->value)
+		return sysfs_emit(buf, "%ld\n", sa->value(d->owner));
+	if (WARN_ON_ONCE(!d->counters || sa->stat >= d->counters->nr))
+		return -EIO;
+	return sysfs_emit(buf, "%lu\n",
+			  pcache_counter_read(d->counters, sa->stat));
 }
 
-/* Bucket b counts values below 2^b (b > 0), bucket 0 the zeros. */
-void pcache_seq_hist(struct seq_file *s, const char *header,
-		     atomic_long_t *hist, int buckets)
+/* A knob's value: a static variable, or a field of the directory's owner. */
+static void *pcache_knob_val(struct kobject *k, void *val, size_t field)
 {
-	int b;
+	return val ?: (char *)pcache_sysfs_owner(k) + field;
+}
 
-	seq_printf(s, "# %s\n", header);
-	for (b = 0; b < buckets; b++)
-		seq_printf(s, "%10lu %ld\n", b ? 1UL << (b - 1) : 1UL,
-			   atomic_long_read(&hist[b]));
+ssize_t pcache_uint_knob_show(struct kobject *k, struct kobj_attribute *a,
+			      char *buf)
+{
+	struct pcache_uint_knob *kn = container_of(a, struct pcache_uint_knob,
+						   attr);
+	unsigned int *v = pcache_knob_val(k, kn->val, kn->field);
+
+	return sysfs_emit(buf, "%u\n", READ_ONCE(*v));
+}
+
+ssize_t pcache_uint_knob_store(struct kobject *k, struct kobj_attribute *a,
+			       const char *buf, size_t len)
+{
+	struct pcache_uint_knob *kn = container_of(a, struct pcache_uint_knob,
+						   attr);
+	unsigned int *v = pcache_knob_val(k, kn->val, kn->field);
+	unsigned int n;
+
+	if (kstrtouint(buf, 10, &n) || n < kn->min || n > kn->max)
+		return -EINVAL;
+	mutex_lock(&pcache_config_mutex);
+	WRITE_ONCE(*v, n);
+	if (kn->changed)
+		kn->changed(pcache_sysfs_owner(k), n);
+	mutex_unlock(&pcache_config_mutex);
+	return len;
+}
+
+ssize_t pcache_bool_knob_show(struct kobject *k, struct kobj_attribute *a,
+			      char *buf)
+{
+	struct pcache_bool_knob *kn = container_of(a, struct pcache_bool_knob,
+						   attr);
+	bool *v = pcache_knob_val(k, kn->val, kn->field);
+
+	return sysfs_emit(buf, "%d\n", READ_ONCE(*v));
+}
+
+/*
+ * Switched by ->set() under pcache_config_mutex; a feature's enabled=1
+ * while hooks_enabled is 0 fails with -EBUSY and says why in dmesg.
+ */
+ssize_t pcache_bool_knob_store(struct kobject *k, struct kobj_attribute *a,
+			       const char *buf, size_t len)
+{
+	struct pcache_bool_knob *kn = container_of(a, struct pcache_bool_knob,
+						   attr);
+	bool on;
+	int ret;
+
+	if (pcache_sysfs_parse_bool(buf, &on))
+		return -EINVAL;
+	mutex_lock(&pcache_config_mutex);
+	if (on && kn->needs_hooks && !pcache_hooks_enabled()) {
+		pr_info("%s/%s: hooks_enabled is 0: enable the hooks first\n",
+			kobject_name(k), a->attr.name);
+		ret = -EBUSY;
+	} else {
+		ret = kn->set(pcache_sysfs_owner(k), on);
+	}
+	mutex_unlock(&pcache_config_mutex);
+	return ret ? ret : len;
+}
+
+/* Filesystem allow-lists. */
+#define PCACHE_FS_NAME_LEN	32
+
+struct pcache_fs_names {
+	struct rcu_head rcu;
+	unsigned int nr;
+	char name[PCACHE_FS_LIST_MAX][PCACHE_FS_NAME_LEN];
+};
+
+/* One name of a write: -EINVAL (and why, in dmesg) if @l may not hold it. */
+static int pcache_fs_list_check(struct pcache_fs_list *l, const char *name,
+				unsigned int nr)
+{
+	struct file_system_type *type;
+	int i;
+
+	if (nr == PCACHE_FS_LIST_MAX) {
+		pr_info("%s: more than %d names\n", l->what,
+			PCACHE_FS_LIST_MAX);
+		return -EINVAL;
+	}
+	if (strlen(name) >= PCACHE_FS_NAME_LEN) {
+		pr_info("%s: '%.*s...' is too long\n", l->what,
+			PCACHE_FS_NAME_LEN, name);
+		return -EINVAL;
+	}
+	if (l->known) {
+		char known[PCACHE_FS_LIST_MAX * PCACHE_FS_NAME_LEN] = "";
+
+		for (i = 0; l->known[i]; i++) {
+			if (!strcmp(name, l->known[i]))
+				return 0;
+			strlcat(known, " ", sizeof(known));
+			strlcat(known, l->known[i], sizeof(known));
+		}
+		pr_info("%s: '%s' is not known to work (known:%s)\n", l->what,
+			name, known);
+		return -EINVAL;
+	}
+	type = get_fs_type(name);
+	if (!type) {
+		pr_info("%s: no filesystem type '%s'\n", l->what, name);
+		return -EINVAL;
+	}
+	module_put(type->owner);	/* put_filesystem() */
+	return 0;
+}
+
+/* Parse @buf into @n: 0, or -EINVAL with the reason in dmesg. */
+static int pcache_fs_list_parse(struct pcache_fs_list *l, const char *buf,
+				struct pcache_fs_names *n)
+{
+	char *s, *p, *name;
+	unsigned int i;
+	int ret = 0;
+
+	s = kstrdup(buf, GFP_KERNEL);
+	if (!s)
+		return -ENOMEM;
+	p = s;
+	while ((name = strsep(&p, " ,\t\n"))) {
+		if (!*name)
+			continue;
+		for (i = 0; i < n->nr; i++)
+			if (!strcmp(name, n->name[i]))
+				break;
+		if (i < n->nr)
+			continue;	/* listed twice */
+		ret = pcache_fs_list_check(l, name, n->nr);
+		if (ret)
+			break;
+		strscpy(n->name[n->nr++], name, PCACHE_FS_NAME_LEN);
+	}
+	kfree(s);
+	if (!ret && !n->nr) {
+		pr_info("%s: empty: %s\n", l->what, l->empty);
+		ret = -EINVAL;
+	}
+	return ret;
+}
+
+static struct pcache_fs_names *pcache_fs_list_get(struct pcache_fs_list *l)
+{
+	return rcu_dereference_protected(l->names,
+					 lockdep_is_held(&pcache_config_mutex));
+}
+
+/* Set up @l holding @names, at a feature's init. */
+int pcache_fs_list_init(struct pcache_fs_list *l, const char *names)
+{
+	struct pcache_fs_names *n;
+	int ret;
+
+	n = kzalloc(sizeof(*n), GFP_KERNEL);
+	if (!n)
+		return -ENOMEM;
+	ret = pcache_fs_list_parse(l, names, n);
+	if (ret) {
+		kfree(n);
+		return ret;
+	}
+	RCU_INIT_POINTER(l->names, n);
+	return 0;
+}
+
+/* At a feature's free: no reader is left. */
+void pcache_fs_list_free(struct pcache_fs_list *l)
+{
+	kfree(rcu_dereference_protected(l->names, true));
+	RCU_INIT_POINTER(l->names, NULL);
+}
+
+/* Whether @sb's filesystem type is listed; any context. */
+bool pcache_fs_list_has(struct pcache_fs_list *l, struct super_block *sb)
+{
+	const char *type = sb->s_type->name;
+	struct pcache_fs_names *n;
+	bool found = pcache_mutant(13);
+	unsigned int i;
+
+	rcu_read_lock();
+	n = rcu_dereference(l->names);
+	for (i = 0; n && i < n->nr && !found; i++)
+		found = !strcmp(type, n->name[i]);
+	rcu_read_unlock();
+	return found;
+}
+
+ssize_t pcache_fs_list_show(struct pcache_fs_list *l, char *buf)
+{
+	struct pcache_fs_names *n;
+	unsigned int i;
+	ssize_t len = 0;
+
+	mutex_lock(&pcache_config_mutex);
+	n = pcache_fs_list_get(l);
+	for (i = 0; i < n->nr; i++)
+		len += sysfs_emit_at(buf, len, "%s%s", i ? " " : "",
+				     n->name[i]);
+	mutex_unlock(&pcache_config_mutex);
+	return len + sysfs_emit_at(buf, len, "\n");
+}
+
+/*
+ * A write of @l's knob, under pcache_config_mutex: the new list, or
+ * -EINVAL and the list kept.  Readers see the old list or the new one.
+ */
+int pcache_fs_list_set(struct pcache_fs_list *l, const char *buf)
+{
+	struct pcache_fs_names *n, *old;
+	int ret;
+
+	lockdep_assert_held(&pcache_config_mutex);
+	n = kzalloc(sizeof(*n), GFP_KERNEL);
+	if (!n)
+		return -ENOMEM;
+	ret = pcache_fs_list_parse(l, buf, n);
+	if (ret) {
+		kfree(n);
+		return ret;
+	}
+	old = pcache_fs_list_get(l);
+	rcu_assign_pointer(l->names, n);
+	kfree_rcu(old, rcu);
+	return 0;
+}
+
+/* Call @fn for every mounted superblock of a listed type; may sleep. */
+void pcache_fs_list_iterate_supers(struct pcache_fs_list *l,
+				   void (*fn)(struct super_block *sb, void *arg),
+				   void *arg)
+{
+	struct file_system_type *type;
+	struct pcache_fs_names *n;
+	unsigned int i;
+
+	n = pcache_fs_list_get(l);
+	for (i = 0; i < n->nr; i++) {
+		type = get_fs_type(n->name[i]);
+		if (!type)
+			continue;
+		iterate_supers_type(type, fn, arg);
+		module_put(type->owner);	/* put_filesystem() */
+	}
 }
 
 static ssize_t hooks_enabled_show(struct kobject *kobj,

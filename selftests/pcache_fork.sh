@@ -144,7 +144,8 @@ accept() {
 	t_check "$1 accepts '$2'" test -z "$err" -a "$(fget "$1")" = "${3:-$2}"
 }
 accept filesystems ext2
-accept filesystems "ext2,ext4" "ext4 ext2"
+accept filesystems "ext2,ext4" "ext2 ext4"
+accept filesystems "ext4 ext2"
 accept enabled 1
 accept enabled 0
 for s in in_flight forked forked_mkwrite fork_refused refused_pinned \

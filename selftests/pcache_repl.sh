@@ -90,10 +90,11 @@ t_check "write_quiet_ms is 1000 by default" test "$(rget write_quiet_ms)" = 1000
 t_check "max_percent is 10 by default" test "$(rget max_percent)" = 10
 t_check "write_backoff_max is 6 by default" test "$(rget write_backoff_max)" = 6
 t_check "nodes is 0-1 by default (all online nodes)" test "$(rget nodes)" = 0-1
+t_check "filesystems is 'ext4 ext2' by default" test "$(rget filesystems)" = "ext4 ext2"
 
 # refuse KNOB VALUE WHY: the write fails with EINVAL and changes nothing.
 refuse() { t_refused "$1: '$2' ($3)" "$R/$1" "$2"; }
-for k in enabled min_remote_reads write_quiet_ms max_percent write_backoff_max nodes; do
+for k in enabled min_remote_reads write_quiet_ms max_percent write_backoff_max nodes filesystems; do
 	refuse $k "" empty
 	refuse $k abc text
 	refuse $k -1 negative
@@ -108,6 +109,9 @@ refuse write_backoff_max 11 "out of range"
 refuse nodes 5 "offline node"
 refuse nodes 0-9 "offline nodes"
 refuse nodes x garbage
+refuse filesystems xfs "not known to work"
+refuse filesystems "ext4 tmpfs" "one not known to work"
+t_check "  dmesg says why" sh -c "dmesg | grep -q \"replication/filesystems: 'tmpfs' is not known to work\""
 
 # accept KNOB VALUE [READBACK]
 accept() {
@@ -125,6 +129,8 @@ accept write_backoff_max 10
 accept write_backoff_max 0
 accept nodes 1
 accept nodes 0,1 0-1
+accept filesystems "ext2,ext4" "ext2 ext4"
+accept filesystems "ext4 ext2"
 accept enabled 1
 accept enabled 0
 rset min_remote_reads 2
@@ -207,6 +213,19 @@ t_check "  no replica made (replicated unchanged, nr_replica_pages 0)" \
 	test "$(rst replicated)" = "$rep0" -a "$(rst nr_replica_pages)" = 0
 t_check "  the mapped pages stay remote ($on of $LP on node 1)" pct_le "${on:-$LP}" $LP 5
 t_check "nodes 0-1" rset nodes 0-1
+
+# The filesystems knob: ext4 (the file's) not listed, no replica.
+t_check "replication off again" rset enabled 0
+t_check "  nr_replica_pages is 0 within 5 s" wait_no_replicas
+t_check "filesystems ext2" rset filesystems ext2
+rset enabled 1
+rep0=$(rst replicated)
+t_check "filesystems ext2: read and map on node 1, every word right" loc 1 1 "$D/lf"
+on=$(mapped_on "$D/lf")
+t_check "  no replica of the ext4 file (replicated unchanged, nr_replica_pages 0)" \
+	test "$(rst replicated)" = "$rep0" -a "$(rst nr_replica_pages)" = 0
+t_check "  the mapped pages stay remote ($on of $LP on node 1)" pct_le "${on:-$LP}" $LP 5
+t_check "filesystems ext4 ext2" rset filesystems "ext4 ext2"
 
 # max_percent 1: at most 1 % of node 1's memory in replicas.
 collapse_all

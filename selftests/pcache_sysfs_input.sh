@@ -55,6 +55,7 @@ list_knob() {
 	done
 }
 list_knob fork/filesystems "ext2" "ext4 ext2"
+list_knob replication/filesystems "ext2" "ext4 ext2"
 list_knob tmem/ephemeral/filesystems "ext4 ext2" "ext4"
 list_knob replication/nodes "1" "0-1"
 

@@ -32,6 +32,8 @@ table=(
 	"10|core-feature-after-exit|rmmod frees a feature while the hooks still call it (issue 11's Oops)|pcache_unload_all|kasan"
 	"11|repl-backoff-uncapped|the write backoff grows past write_backoff_max|pcache_kunit|test"
 	"12|fork-pinned-counted-as-refs|a GUP-pinned folio is refused as refs, not pinned|pcache_kunit|test"
+	"13|fs-list-ignored|a filesystem allow-list lets every type through|pcache_repl|test"
+	"14|load-wq-name-long|the backend's workqueue name is too long: the kernel truncates it with a dmesg line at load|pcache_load|test"
 )
 
 want=("$@")

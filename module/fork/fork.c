@@ -119,25 +119,11 @@ enum fork_stat {
 	FORK_NR_STATS
 };
 
-struct fork_stats {
-	unsigned long s[FORK_NR_STATS];
-};
-
-static DEFINE_PER_CPU(struct fork_stats, fork_stats);
+static struct pcache_counters fork_counters;
 
 static void fork_count(enum fork_stat stat)
 {
-	this_cpu_inc(fork_stats.s[stat]);
-}
-
-static unsigned long fork_stat_sum(enum fork_stat stat)
-{
-	unsigned long sum = 0;
-	int cpu;
-
-	for_each_possible_cpu(cpu)
-		sum += per_cpu(fork_stats, cpu).s[stat];
-	return sum;
+	pcache_count(&fork_counters, stat);
 }
 
 /* The mappings with forked-off folios, each indexing them by page. */
@@ -173,11 +159,13 @@ struct fork_rec {
  * sized for that, not shrunk and grown again (a resize per burst) as the
  * count swings to 0 and back.
  */
+#define FORK_RECS_MIN	1024
+
 static const struct rhashtable_params fork_rec_params = {
 	.key_len = sizeof(struct folio *),
 	.key_offset = offsetof(struct fork_rec, old),
 	.head_offset = offsetof(struct fork_rec, node),
-	.min_size = 1024,
+	.min_size = FORK_RECS_MIN,
 };
 
 static const struct rhashtable_params fork_map_params = {
@@ -197,25 +185,22 @@ static void fork_release_workfn(struct work_struct *work);
 static DECLARE_DELAYED_WORK(fork_release_work, fork_release_workfn);
 DEFINE_STATIC_SRCU(fork_srcu);		/* forks in progress */
 
-/* The filesystems forking is known to work on. */
-enum {
-	FORK_FS_EXT4,
-	FORK_FS_EXT2,
-	FORK_NR_FS
-};
-
-static const char * const fork_fs_names[FORK_NR_FS] = {
-	[FORK_FS_EXT4] = "ext4",
-	[FORK_FS_EXT2] = "ext2",
+/* The filesystems forking is known to work on, and fork/filesystems. */
+static const char * const fork_fs_known[] = { "ext4", "ext2", NULL };
+static struct pcache_fs_list fork_fs = {
+	.known	= fork_fs_known,
+	.what	= "fork/filesystems",
+	.empty	= "disable fork-on-write instead",
 };
 
 /* Knobs, under pcache_config_mutex. */
 static bool fork_enabled;
-static unsigned long fork_fs_mask = BIT(FORK_FS_EXT4) | BIT(FORK_FS_EXT2);
 
 /* debugfs fork/avoided_wait_us: how long the I/O ran on after a fork. */
-#define FORK_HIST_BUCKETS	24
-static atomic_long_t fork_hist[FORK_HIST_BUCKETS];
+static struct pcache_hist fork_hist = {
+	.header = "forks, by how long the old folio's I/O ran on (us, below)",
+};
+
 static struct kobject *fork_kobj, *fork_stats_kobj;
 static struct dentry *fork_debugfs;
 
@@ -243,17 +228,10 @@ static void fork_refuse(struct address_space *mapping, struct folio *folio,
 static bool fork_mapping_listed(struct address_space *mapping)
 {
 	struct inode *host = mapping->host;
-	const char *name;
-	int i;
 
 	if (!host || !S_ISREG(host->i_mode))
 		return false;
-	name = host->i_sb->s_type->name;
-	for (i = 0; i < FORK_NR_FS; i++)
-		if ((READ_ONCE(fork_fs_mask) & BIT(i)) &&
-		    !strcmp(name, fork_fs_names[i]))
-			return true;
-	return false;
+	return pcache_fs_list_has(&fork_fs, host->i_sb);
 }
 
 static bool fork_mapping_supported(struct address_space *mapping)
@@ -411,6 +389,8 @@ static struct fork_map *fork_map_get(struct address_space *mapping)
  * truncate and eviction wait for the I/O itself.
  */
 #define FORK_RELEASE_DELAY	(HZ / 50)
+/* While forked-off I/O is in flight, the release work looks again this often. */
+#define FORK_RELEASE_POLL	(HZ / 10)
 
 static void fork_release_soon(void)
 {
@@ -419,19 +399,14 @@ static void fork_release_soon(void)
 }
 
 /*
- * Fork @old, locked, referenced by the caller and under writeback, for a
- * writer at @site.  Returns true once a copy took its place.
+ * Check: why @old may not be forked (enum fork_reason), or FORK_NR_REASONS;
+ * *@expected is the references it may have.
  */
-static bool fork_folio(struct address_space *mapping, struct folio *old,
-		       enum pcache_site site)
+static enum fork_reason fork_check(struct address_space *mapping,
+				   struct folio *old, int *expected)
 {
 	enum fork_reason reason;
-	struct fork_rec *rec = NULL, *prev;
 	struct fork_facts facts;
-	struct folio *new = NULL;
-	struct fork_map *fm;
-	pgoff_t index;
-	int expected;
 
 	fork_facts(&facts, mapping, old);
 	reason = fork_policy_refusal(&facts);
@@ -441,73 +416,108 @@ static bool fork_folio(struct address_space *mapping, struct folio *old,
 		facts.refs = folio_ref_count(old) - folio_mapcount(old);
 		reason = fork_policy_refusal(&facts);
 	}
-	if (reason != FORK_NR_REASONS) {
-		fork_refuse(mapping, old, reason);
-		return false;
-	}
-	expected = facts.expected;
+	*expected = facts.expected;
+	return reason;
+}
 
-	index = old->index;
-	fm = fork_map_get(mapping);
-	if (!fm || xa_reserve(&fm->recs, index, GFP_NOFS | __GFP_NOWARN)) {
-		fm = NULL;
-		goto nomem;
-	}
-	rec = kzalloc(sizeof(*rec), GFP_NOFS | __GFP_NOWARN);
+/* Copy: a locked, uptodate copy of @old with buffer heads like its own. */
+static struct folio *fork_copy(struct address_space *mapping,
+			       struct folio *old)
+{
+	struct folio *new;
+
 	new = filemap_alloc_folio(mapping_gfp_constraint(mapping, GFP_NOFS) |
 				  __GFP_NORETRY | __GFP_NOWARN, 0);
-	if (!rec || !new)
-		goto nomem;
+	if (!new)
+		return NULL;
 	__folio_set_locked(new);
-	if (!fork_copy_buffers(new, old))
-		goto nomem;
+	if (!fork_copy_buffers(new, old)) {
+		folio_unlock(new);
+		folio_put(new);
+		return NULL;
+	}
 	folio_copy(new, old);
 	__folio_mark_uptodate(new);
 	if (folio_test_mappedtodisk(old))
 		folio_set_mappedtodisk(new);
+	return new;
+}
 
-	/* No process keeps the old folio mapped: the next fault maps @new. */
+static void fork_copy_free(struct folio *new)
+{
+	if (folio_test_private(new))
+		fork_free_buffers(new);
+	folio_unlock(new);
+	folio_put(new);
+}
+
+/*
+ * No process keeps @old mapped (the next fault maps the copy) and nobody
+ * else holds it; or why not.
+ */
+static enum fork_reason fork_isolate(struct address_space *mapping,
+				     struct folio *old, int expected)
+{
 	if (pcache_mutant(7))
 		expected += folio_mapcount(old);
 	else if (folio_mapped(old))
-		unmap_mapping_pages(mapping, index, 1, false);
-	if (folio_maybe_dma_pinned(old) || folio_ref_count(old) != expected ||
-	    (folio_mapped(old) && !pcache_mutant(7))) {
-		reason = folio_maybe_dma_pinned(old) ? FORK_PINNED : FORK_REFS;
-		goto undo;
-	}
+		unmap_mapping_pages(mapping, old->index, 1, false);
+	if (folio_maybe_dma_pinned(old))
+		return FORK_PINNED;
+	if (folio_ref_count(old) != expected ||
+	    (folio_mapped(old) && !pcache_mutant(7)))
+		return FORK_REFS;
+	return FORK_NR_REASONS;
+}
+
+/*
+ * Publish @rec for @old: findable by the end of its I/O (fork_recs_ht)
+ * before replace_page_cache_folio() clears ->mapping, and by index in its
+ * mapping's @fm, whose slot fork_folio() reserved.  FORK_NR_REASONS, or
+ * FORK_NOMEM with nothing published.
+ */
+static enum fork_reason fork_publish(struct fork_rec *rec,
+				     struct address_space *mapping,
+				     struct fork_map *fm, struct folio *old)
+{
+	struct fork_rec *prev;
 
 	folio_get(old);			/* the record's */
 	rec->old = old;
 	rec->mapping = mapping;
 	rec->fm = fm;
-	rec->index = index;
+	rec->index = old->index;
 	rec->dev = fork_dev(mapping);
 	rec->ino = mapping->host->i_ino;
 	rec->forked_ns = ktime_get_ns();
-	/* Findable by the end of its I/O before ->mapping goes. */
 	if (rhashtable_insert_fast(&fork_recs_ht, &rec->node,
-				   fork_rec_params)) {
-		folio_put(old);
-		reason = FORK_NOMEM;
-		goto undo;
-	}
+				   fork_rec_params))
+		goto fail;
 	spin_lock(&fork_lock);
-	/* Reserved above, unless a release emptied the slot since. */
-	prev = xa_store(&fm->recs, index, rec, GFP_ATOMIC | __GFP_NOWARN);
+	/* Reserved, unless a release emptied the slot since. */
+	prev = xa_store(&fm->recs, rec->index, rec, GFP_ATOMIC | __GFP_NOWARN);
 	if (xa_is_err(prev)) {
 		spin_unlock(&fork_lock);
 		rhashtable_remove_fast(&fork_recs_ht, &rec->node,
 				       fork_rec_params);
-		folio_put(old);
-		reason = FORK_NOMEM;
-		goto undo;
+		goto fail;
 	}
 	if (prev)			/* its I/O has ended */
 		prev->fm = NULL;
 	list_add_tail(&rec->list, &fork_inflight);
 	spin_unlock(&fork_lock);
 	atomic_long_inc(&fork_nr_inflight);
+	return FORK_NR_REASONS;
+fail:
+	folio_put(old);
+	return FORK_NOMEM;
+}
+
+/* Install: @new takes @old's place in the page cache; @old goes on. */
+static void fork_install(struct address_space *mapping, struct folio *old,
+			 struct folio *new, enum pcache_site site)
+{
+	pgoff_t index = old->index;
 
 	replace_page_cache_folio(old, new);
 	folio_add_lru(new);
@@ -526,21 +536,49 @@ static bool fork_folio(struct address_space *mapping, struct folio *old,
 	/* Its I/O may have ended before the record could be found. */
 	if (!folio_test_writeback(old))
 		fork_release_soon();
+}
+
+/*
+ * Fork @old, locked, referenced by the caller and under writeback, for a
+ * writer at @site: check, copy, publish, install.  Returns true once a
+ * copy took its place; a refusal leaves everything as it was, counted by
+ * its reason.
+ */
+static bool fork_folio(struct address_space *mapping, struct folio *old,
+		       enum pcache_site site)
+{
+	pgoff_t index = old->index;
+	struct fork_rec *rec = NULL;
+	struct folio *new = NULL;
+	enum fork_reason reason;
+	struct fork_map *fm;
+	int expected;
+
+	reason = fork_check(mapping, old, &expected);
+	if (reason != FORK_NR_REASONS)
+		goto refuse;
+	reason = FORK_NOMEM;
+	fm = fork_map_get(mapping);
+	if (!fm || xa_reserve(&fm->recs, index, GFP_NOFS | __GFP_NOWARN))
+		goto refuse;
+	rec = kzalloc(sizeof(*rec), GFP_NOFS | __GFP_NOWARN);
+	new = rec ? fork_copy(mapping, old) : NULL;
+	if (!new)
+		goto undo;
+	reason = fork_isolate(mapping, old, expected);
+	if (reason == FORK_NR_REASONS)
+		reason = fork_publish(rec, mapping, fm, old);
+	if (reason != FORK_NR_REASONS)
+		goto undo;
+	fork_install(mapping, old, new, site);
 	return true;
 
-nomem:
-	reason = FORK_NOMEM;
 undo:
-	if (new) {
-		if (folio_test_private(new))
-			fork_free_buffers(new);
-		if (folio_test_locked(new))
-			folio_unlock(new);
-		folio_put(new);
-	}
+	if (new)
+		fork_copy_free(new);
 	kfree(rec);
-	if (fm)
-		xa_release(&fm->recs, index);
+	xa_release(&fm->recs, index);
+refuse:
 	fork_refuse(mapping, old, reason);
 	return false;
 }
@@ -707,7 +745,7 @@ void pcache_fork_fdatawait(struct address_space *mapping, loff_t start,
 	n = fork_wait_range(mapping, start >> PAGE_SHIFT, end >> PAGE_SHIFT,
 			    NULL);
 	if (n)
-		this_cpu_add(fork_stats.s[FORK_WAITED], n);
+		pcache_count_add(&fork_counters, FORK_WAITED, n);
 }
 
 /* Forget @fm: its inode is going away and no I/O of it is in flight. */
@@ -758,7 +796,7 @@ void pcache_fork_invalidate(struct address_space *mapping, pgoff_t start,
 	}
 	n = fork_wait_range(mapping, start, end, NULL);
 	if (n)
-		this_cpu_add(fork_stats.s[FORK_WAITED], n);
+		pcache_count_add(&fork_counters, FORK_WAITED, n);
 	if (site == PCACHE_SITE_EVICT) {
 		xa_lock_irq(&mapping->i_pages);
 		xa_unlock_irq(&mapping->i_pages);
@@ -770,10 +808,7 @@ out:
 
 static void fork_hist_add(u64 ns)
 {
-	unsigned long us = ns / NSEC_PER_USEC;
-	int b = us ? min_t(int, ilog2(us) + 1, FORK_HIST_BUCKETS - 1) : 0;
-
-	atomic_long_inc(&fork_hist[b]);
+	pcache_hist_add(&fork_hist, div_u64(ns, NSEC_PER_USEC));
 }
 
 /* Drop a record whose folio's I/O has ended, and the folio with it. */
@@ -835,7 +870,7 @@ static void fork_release_workfn(struct work_struct *work)
 	fork_release_ended();
 	if (atomic_long_read(&fork_nr_inflight))
 		queue_delayed_work(system_unbound_wq, &fork_release_work,
-				   HZ / 10);
+				   FORK_RELEASE_POLL);
 }
 
 /* Wait for every forked-off folio's I/O, release them all. */
@@ -907,79 +942,33 @@ static int fork_set_enabled(bool on)
 
 /* sysfs: fork/ */
 
-static ssize_t enabled_show(struct kobject *k, struct kobj_attribute *a,
-			    char *buf)
+static int fork_knob_enabled(void *unused, bool on)
 {
-	return sysfs_emit(buf, "%d\n", READ_ONCE(fork_enabled));
-}
-
-static ssize_t enabled_store(struct kobject *k, struct kobj_attribute *a,
-			     const char *buf, size_t len)
-{
-	return pcache_sysfs_store_enabled("fork", buf, len, fork_set_enabled);
+	return fork_set_enabled(on);
 }
 
 static ssize_t filesystems_show(struct kobject *k, struct kobj_attribute *a,
 				char *buf)
 {
-	unsigned long mask = READ_ONCE(fork_fs_mask);
-	int i, n = 0;
-
-	for (i = 0; i < FORK_NR_FS; i++)
-		if (mask & BIT(i))
-			n += sysfs_emit_at(buf, n, "%s%s", n ? " " : "",
-					   fork_fs_names[i]);
-	return n + sysfs_emit_at(buf, n, "\n");
+	return pcache_fs_list_show(&fork_fs, buf);
 }
 
-/*
- * A list of filesystem types, each one pcache knows how to fork for, at
- * least one: a write with no name in it (empty, blank, a lone newline) is
- * refused with -EINVAL and the list kept, as for every list knob.
- */
 static ssize_t filesystems_store(struct kobject *k, struct kobj_attribute *a,
 				 const char *buf, size_t len)
 {
-	unsigned long mask = 0;
-	char *s, *p, *name;
-	int i, ret = 0;
+	int ret;
 
-	s = kstrdup(buf, GFP_KERNEL);
-	if (!s)
-		return -ENOMEM;
-	p = s;
-	while ((name = strsep(&p, " ,\t\n"))) {
-		if (!*name)
-			continue;
-		for (i = 0; i < FORK_NR_FS; i++)
-			if (!strcmp(name, fork_fs_names[i]))
-				break;
-		if (i == FORK_NR_FS) {
-			pr_info("filesystems: '%s' is not known to work (ext4 and ext2 are)\n",
-				name);
-			ret = -EINVAL;
-			break;
-		}
-		mask |= BIT(i);
-	}
-	kfree(s);
-	if (!ret && !mask) {
-		pr_info("filesystems: empty: disable fork-on-write instead\n");
-		ret = -EINVAL;
-	}
-	if (ret)
-		return ret;
 	mutex_lock(&pcache_config_mutex);
-	WRITE_ONCE(fork_fs_mask, mask);
+	ret = pcache_fs_list_set(&fork_fs, buf);
 	mutex_unlock(&pcache_config_mutex);
-	return len;
+	return ret ? ret : len;
 }
 
-static struct kobj_attribute fork_attr_enabled = __ATTR_RW(enabled);
+PCACHE_ENABLED_KNOB(fork_attr_enabled, &fork_enabled, fork_knob_enabled);
 static struct kobj_attribute fork_attr_filesystems = __ATTR_RW(filesystems);
 
 static struct attribute *fork_attrs[] = {
-	&fork_attr_enabled.attr,
+	&fork_attr_enabled.attr.attr,
 	&fork_attr_filesystems.attr,
 	NULL,
 };
@@ -988,16 +977,16 @@ static const struct attribute_group fork_group = {
 	.attrs = fork_attrs,
 };
 
-/* Counters, and stat -1: the in flight now. */
-static unsigned long fork_stat_read(int stat)
+/* stats/: the counters, and the forked-off folios under I/O now. */
+static long fork_in_flight(void *unused)
 {
-	return stat < 0 ? atomic_long_read(&fork_nr_inflight) : fork_stat_sum(stat);
+	return atomic_long_read(&fork_nr_inflight);
 }
 
 #define FORK_STAT(_name, _stat)						\
-	PCACHE_STAT_ATTR(fork_stat_##_name, _name, fork_stat_read, _stat)
+	PCACHE_STAT_COUNTER(fork_stat_##_name, _name, _stat)
 
-FORK_STAT(in_flight, -1);
+PCACHE_STAT_VALUE(fork_stat_in_flight, in_flight, fork_in_flight);
 FORK_STAT(forked, FORK_FORKED);
 FORK_STAT(forked_mkwrite, FORK_FORKED_MKWRITE);
 FORK_STAT(fork_refused, FORK_REFUSED);
@@ -1034,18 +1023,7 @@ static struct attribute *fork_stat_attrs[] = {
 	NULL,
 };
 
-static const struct attribute_group fork_stat_group = {
-	.attrs = fork_stat_attrs,
-};
-
-/* debugfs: fork/avoided_wait_us, the waits writers were spared. */
-static int fork_avoided_show(struct seq_file *s, void *unused)
-{
-	pcache_seq_hist(s, "forks, by how long the old folio's I/O ran on (us, below)",
-			fork_hist, FORK_HIST_BUCKETS);
-	return 0;
-}
-DEFINE_SHOW_ATTRIBUTE(fork_avoided);
+ATTRIBUTE_GROUPS(fork_stat);
 
 static void fork_wb_show_sb(struct super_block *sb, void *arg)
 {
@@ -1066,8 +1044,8 @@ static int fork_wb_show(struct seq_file *s, void *unused)
 {
 	int i;
 
-	for (i = 0; i < FORK_NR_FS; i++) {
-		struct file_system_type *type = get_fs_type(fork_fs_names[i]);
+	for (i = 0; fork_fs_known[i]; i++) {
+		struct file_system_type *type = get_fs_type(fork_fs_known[i]);
 
 		if (!type)
 			continue;
@@ -1082,9 +1060,15 @@ int pcache_fork_init(struct kobject *dir)
 {
 	int ret;
 
-	ret = rhashtable_init(&fork_recs_ht, &fork_rec_params);
+	ret = pcache_counters_init(&fork_counters, FORK_NR_STATS);
 	if (ret)
 		return ret;
+	ret = pcache_fs_list_init(&fork_fs, "ext4 ext2");
+	if (ret)
+		goto out_counters;
+	ret = rhashtable_init(&fork_recs_ht, &fork_rec_params);
+	if (ret)
+		goto out_fs;
 	ret = rhashtable_init(&fork_maps_ht, &fork_map_params);
 	if (ret)
 		goto out_recs;
@@ -1092,28 +1076,28 @@ int pcache_fork_init(struct kobject *dir)
 	ret = sysfs_create_group(dir, &fork_group);
 	if (ret)
 		goto out_maps;
-	fork_stats_kobj = kobject_create_and_add("stats", dir);
+	fork_stats_kobj = pcache_sysfs_dir_add(dir, "stats", NULL,
+					       &fork_counters,
+					       fork_stat_groups);
 	if (!fork_stats_kobj) {
 		ret = -ENOMEM;
 		goto out_group;
 	}
-	ret = sysfs_create_group(fork_stats_kobj, &fork_stat_group);
-	if (ret)
-		goto out_stats;
 	fork_debugfs = debugfs_create_dir("fork", pcache_debugfs_dir());
-	debugfs_create_file("avoided_wait_us", 0444, fork_debugfs, NULL,
-			    &fork_avoided_fops);
+	pcache_debugfs_hist("avoided_wait_us", fork_debugfs, &fork_hist);
 	debugfs_create_file("wb", 0444, fork_debugfs, NULL, &fork_wb_fops);
 	return 0;
 
-out_stats:
-	kobject_put(fork_stats_kobj);
 out_group:
 	sysfs_remove_group(dir, &fork_group);
 out_maps:
 	rhashtable_destroy(&fork_maps_ht);
 out_recs:
 	rhashtable_destroy(&fork_recs_ht);
+out_fs:
+	pcache_fs_list_free(&fork_fs);
+out_counters:
+	pcache_counters_free(&fork_counters);
 	return ret;
 }
 
@@ -1135,4 +1119,6 @@ void pcache_fork_free(void)
 	rcu_barrier();			/* kfree_rcu() of records and maps */
 	rhashtable_destroy(&fork_maps_ht);
 	rhashtable_destroy(&fork_recs_ht);
+	pcache_fs_list_free(&fork_fs);
+	pcache_counters_free(&fork_counters);
 }

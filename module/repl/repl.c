@@ -139,25 +139,11 @@ enum repl_stat {
 	REPL_NR_STATS
 };
 
-struct repl_stats {
-	unsigned long s[REPL_NR_STATS];
-};
-
-static DEFINE_PER_CPU(struct repl_stats, repl_stats);
+static struct pcache_counters repl_counters;
 
 static void repl_count(enum repl_stat stat, unsigned long n)
 {
-	this_cpu_add(repl_stats.s[stat], n);
-}
-
-static unsigned long repl_stat_sum(enum repl_stat stat)
-{
-	unsigned long sum = 0;
-	int cpu;
-
-	for_each_possible_cpu(cpu)
-		sum += per_cpu(repl_stats, cpu).s[stat];
-	return sum;
+	pcache_count_add(&repl_counters, stat, n);
 }
 
 /* One replica. */
@@ -246,9 +232,21 @@ static unsigned int repl_write_quiet_ms = 1000;
 static unsigned int repl_max_percent = 10;
 static unsigned int repl_write_backoff_max = 6;
 
-/* Lifetime histogram: bucket b counts replicas that lived < 2^b ms. */
-#define REPL_HIST_BUCKETS	24
-static atomic_long_t repl_hist[REPL_HIST_BUCKETS];
+/* Where replication works, replication/filesystems. */
+static const char * const repl_fs_known[] = { "ext4", "ext2", NULL };
+static struct pcache_fs_list repl_fs = {
+	.known	= repl_fs_known,
+	.what	= "replication/filesystems",
+	.empty	= "disable replication instead",
+};
+
+/* debugfs replication/lifetime: how long replicas lived. */
+static struct pcache_hist repl_hist = {
+	.header = "replicas freed, by lifetime (ms, below)",
+};
+
+/* A master's references that are no user's: the page cache's, the caller's. */
+#define REPL_BASE_REFS	2
 
 #define REPL_GFP	(GFP_NOWAIT | __GFP_NOWARN | __GFP_THISNODE | \
 			 __GFP_ACCOUNT)
@@ -277,12 +275,10 @@ static unsigned long repl_node_cap(int nid)
 static bool repl_mapping_ok(struct address_space *mapping)
 {
 	struct inode *host = mapping ? mapping->host : NULL;
-	const char *type;
 
 	if (!host || !S_ISREG(host->i_mode) || !host->i_sb->s_bdev)
 		return false;
-	type = host->i_sb->s_type->name;
-	return !strcmp(type, "ext4") || !strcmp(type, "ext2");
+	return pcache_fs_list_has(&repl_fs, host->i_sb);
 }
 
 /* Inside repl_srcu, which keeps the map found alive (repl_map_free()). */
@@ -417,15 +413,143 @@ static bool repl_write_quiet(struct repl_page *rp)
 	return repl_policy_in_quiet(jiffies, w, quiet);
 }
 
+/*
+ * Check, @master locked: may a replica of it be made on @nid now?  Counts
+ * this read of @nid's.  Returns the page's struct repl_page, with in *@gen
+ * the collapse generation the replica must be linked in, or NULL.
+ */
+static struct repl_page *repl_check(struct address_space *mapping,
+				    struct folio *master, int nid,
+				    unsigned int *gen)
+{
+	struct repl_page *rp;
+	struct repl_map *m;
+	unsigned int refs;
+	u32 *reads;
+
+	if (master->mapping != mapping || !folio_test_uptodate(master) ||
+	    folio_test_dirty(master) || folio_test_writeback(master) ||
+	    mapping_writably_mapped(mapping))
+		return NULL;
+	m = repl_map_get(mapping);
+	rp = m ? repl_page_get(m, master->index) : NULL;
+	if (!rp) {
+		repl_count(REPL_ALLOC_FAIL, 1);
+		return NULL;
+	}
+	*gen = READ_ONCE(rp->gen);
+	/*
+	 * Page cache, caller, PTEs, buffer heads, our pin: anything more is
+	 * a GUP pin or another user of the page.
+	 */
+	refs = REPL_BASE_REFS + folio_mapcount(master) +
+	       folio_has_private(master) + (READ_ONCE(rp->nr) ? 1 : 0);
+	if (folio_ref_count(master) > refs) {
+		repl_count(REPL_SKIP_BUSY, 1);
+		return NULL;
+	}
+	reads = repl_reads(rp);
+	WRITE_ONCE(reads[nid], READ_ONCE(reads[nid]) + 1);
+	if (!repl_policy_enough_reads(READ_ONCE(reads[nid]),
+				      READ_ONCE(repl_min_remote_reads)))
+		return NULL;
+	if (repl_write_quiet(rp)) {
+		repl_count(REPL_SKIP_QUIET, 1);
+		return NULL;
+	}
+	if (atomic_long_read(&repl_nodes[nid].pages) >= repl_node_cap(nid)) {
+		repl_count(REPL_SKIP_CAP, 1);
+		return NULL;
+	}
+	return rp;
+}
+
+/* Copy: a replica of @master on @nid, not linked yet, or NULL. */
+static struct repl_copy *repl_copy_new(struct repl_page *rp,
+				       struct folio *master, int nid,
+				       bool locked)
+{
+	struct repl_copy *c;
+	struct folio *rep;
+
+	rep = __folio_alloc_node(REPL_GFP, 0, nid);
+	c = rep ? kmem_cache_alloc_lru(repl_copy_cache, &repl_lru,
+				       GFP_NOWAIT | __GFP_NOWARN) : NULL;
+	if (!c) {
+		if (rep)
+			folio_put(rep);
+		repl_count(REPL_ALLOC_FAIL, 1);
+		return NULL;
+	}
+	copy_highpage(folio_page(rep, 0), folio_page(master, 0));
+	rep->index = master->index;
+	folio_mark_uptodate(rep);
+	if (locked)
+		__folio_set_locked(rep);
+	c->folio = rep;
+	c->rp = rp;
+	c->nid = nid;
+	c->born = jiffies;
+	c->referenced = true;
+	c->dead = false;
+	INIT_LIST_HEAD(&c->lru);
+	INIT_LIST_HEAD(&c->zap);
+	return c;
+}
+
+/* A replica repl_publish() did not link. */
+static void repl_copy_discard(struct repl_copy *c, bool locked)
+{
+	if (locked)
+		__folio_clear_locked(c->folio);
+	folio_put(c->folio);
+	kmem_cache_free(repl_copy_cache, c);
+}
+
+/*
+ * Publish: link @c in its node's slot of @rp, with a reference for the
+ * caller, unless a collapse (a generation other than @gen), another replica
+ * or another master got there first.
+ */
+static bool repl_publish(struct repl_page *rp, struct repl_copy *c,
+			 struct folio *master, unsigned int gen)
+{
+	struct repl_map *m = rp->map;
+	int nid = c->nid;
+
+	xa_lock(&m->pages);
+	if (rp->gen != gen || rcu_access_pointer(rp->copy[nid]) ||
+	    (rp->nr && rp->master != master) ||
+	    xa_load(&m->pages, rp->index) != rp) {
+		xa_unlock(&m->pages);
+		return false;
+	}
+	if (!rp->nr++) {
+		folio_get(master);
+		rp->master = master;
+	}
+	folio_get(c->folio);		/* the caller's */
+	rcu_assign_pointer(rp->copy[nid], c);
+	list_lru_add_obj(&repl_lru, &c->lru);
+	atomic_long_inc(&repl_nodes[nid].pages);
+	atomic_long_inc(&repl_total);
+	xa_unlock(&m->pages);
+	return true;
+}
+
+/*
+ * A replica of @master on @nid for a reader there, referenced for the
+ * caller (and locked if @locked, as @master is), or NULL: check, copy,
+ * publish.
+ */
 static struct folio *repl_create(struct address_space *mapping,
 				 struct folio *master, int nid, bool locked)
 {
+	struct folio *rep = NULL;
 	struct repl_page *rp;
 	struct repl_copy *c;
 	struct repl_map *m;
-	struct folio *rep = NULL;
-	unsigned int gen, refs;
-	u32 *reads;
+	unsigned int gen;
 
 	/*
 	 * A page written within write_quiet_ms is not replicated: say so
@@ -441,86 +565,16 @@ static struct folio *repl_create(struct address_space *mapping,
 		repl_count(REPL_SKIP_BUSY, 1);
 		return NULL;
 	}
-	if (master->mapping != mapping || !folio_test_uptodate(master) ||
-	    folio_test_dirty(master) || folio_test_writeback(master) ||
-	    mapping_writably_mapped(mapping))
+	rp = repl_check(mapping, master, nid, &gen);
+	c = rp ? repl_copy_new(rp, master, nid, locked) : NULL;
+	if (!c)
 		goto out;
-	m = repl_map_get(mapping);
-	rp = m ? repl_page_get(m, master->index) : NULL;
-	if (!rp) {
-		repl_count(REPL_ALLOC_FAIL, 1);
-		goto out;
-	}
-	gen = READ_ONCE(rp->gen);
-	/*
-	 * Page cache, caller, PTEs, buffer heads, our pin: anything more is
-	 * a GUP pin or another user of the page.
-	 */
-	refs = 2 + folio_mapcount(master) + folio_has_private(master) +
-	       (READ_ONCE(rp->nr) ? 1 : 0);
-	if (folio_ref_count(master) > refs) {
-		repl_count(REPL_SKIP_BUSY, 1);
-		goto out;
-	}
-	reads = repl_reads(rp);
-	WRITE_ONCE(reads[nid], READ_ONCE(reads[nid]) + 1);
-	if (!repl_policy_enough_reads(READ_ONCE(reads[nid]),
-				      READ_ONCE(repl_min_remote_reads)))
-		goto out;
-	if (repl_write_quiet(rp)) {
-		repl_count(REPL_SKIP_QUIET, 1);
-		goto out;
-	}
-	if (atomic_long_read(&repl_nodes[nid].pages) >= repl_node_cap(nid)) {
-		repl_count(REPL_SKIP_CAP, 1);
-		goto out;
-	}
-	rep = __folio_alloc_node(REPL_GFP, 0, nid);
-	c = rep ? kmem_cache_alloc_lru(repl_copy_cache, &repl_lru,
-				       GFP_NOWAIT | __GFP_NOWARN) : NULL;
-	if (!c) {
-		if (rep)
-			folio_put(rep);
-		rep = NULL;
-		repl_count(REPL_ALLOC_FAIL, 1);
-		goto out;
-	}
-	copy_highpage(folio_page(rep, 0), folio_page(master, 0));
-	rep->index = master->index;
-	folio_mark_uptodate(rep);
-	if (locked)
-		__folio_set_locked(rep);
-	c->folio = rep;
-	c->rp = rp;
-	c->nid = nid;
-	c->born = jiffies;
-	c->referenced = true;
-	c->dead = false;
-	INIT_LIST_HEAD(&c->lru);
-	INIT_LIST_HEAD(&c->zap);
-
-	xa_lock(&m->pages);
-	if (rp->gen != gen || rcu_access_pointer(rp->copy[nid]) ||
-	    (rp->nr && rp->master != master) ||
-	    xa_load(&m->pages, rp->index) != rp) {
-		xa_unlock(&m->pages);
-		if (locked)
-			__folio_clear_locked(rep);
-		folio_put(rep);
-		kmem_cache_free(repl_copy_cache, c);
+	rep = c->folio;
+	if (!repl_publish(rp, c, master, gen)) {
+		repl_copy_discard(c, locked);
 		rep = NULL;
 		goto out;
 	}
-	if (!rp->nr++) {
-		folio_get(master);
-		rp->master = master;
-	}
-	folio_get(rep);			/* the caller's */
-	rcu_assign_pointer(rp->copy[nid], c);
-	list_lru_add_obj(&repl_lru, &c->lru);
-	atomic_long_inc(&repl_nodes[nid].pages);
-	atomic_long_inc(&repl_total);
-	xa_unlock(&m->pages);
 	repl_count(REPL_REPLICATED, 1);
 	trace_pcache_repl_create(mapping->host->i_sb->s_dev,
 				 mapping->host->i_ino, master->index, nid,
@@ -620,10 +674,73 @@ struct folio *pcache_repl_read_folio(struct address_space *mapping,
 
 static void repl_hist_add(unsigned long born)
 {
-	unsigned int ms = jiffies_to_msecs(jiffies - born);
-	int b = ms ? min(ilog2(ms) + 1, REPL_HIST_BUCKETS - 1) : 0;
+	pcache_hist_add(&repl_hist, jiffies_to_msecs(jiffies - born));
+}
 
-	atomic_long_inc(&repl_hist[b]);
+/*
+ * Unlink @victims from their pages, m->pages locked (dropped and taken
+ * again to release a full batch); the masters left with no replica go to
+ * @masters, whose pins the caller drops.  Returns how many.
+ */
+static int repl_unlink(struct repl_map *m, struct list_head *victims,
+		       struct folio_batch *masters)
+{
+	struct repl_page *rp;
+	struct repl_copy *c;
+	int nr = 0;
+
+	list_for_each_entry(c, victims, victim) {
+		rp = c->rp;
+		RCU_INIT_POINTER(rp->copy[c->nid], NULL);
+		list_lru_del_obj(&repl_lru, &c->lru);
+		spin_lock(&repl_zapq_lock);
+		list_del_init(&c->zap);
+		spin_unlock(&repl_zapq_lock);
+		atomic_long_dec(&repl_nodes[c->nid].pages);
+		atomic_long_dec(&repl_total);
+		if (!--rp->nr) {
+			if (!folio_batch_add(masters, rp->master)) {
+				xa_unlock(&m->pages);
+				folio_batch_release(masters);
+				xa_lock(&m->pages);
+			}
+			rp->master = NULL;
+		}
+		nr++;
+	}
+	return nr;
+}
+
+/* Drop the read counts of @first..@last's pages with no replica, locked. */
+static void repl_forget(struct repl_map *m, pgoff_t first, pgoff_t last)
+{
+	struct repl_page *rp;
+	unsigned long index;
+
+	xa_for_each_range(&m->pages, index, rp, first, last) {
+		if (rp->nr)
+			continue;
+		__xa_erase(&m->pages, index);
+		atomic_long_dec(&repl_tracked);
+		call_srcu(&repl_srcu, &rp->rcu, repl_page_free);
+	}
+}
+
+/* Free @victims, unlinked, once the hooks in flight let go of them. */
+static void repl_free_victims(struct repl_map *m, struct list_head *victims,
+			      enum repl_reason why)
+{
+	struct inode *host = m->mapping->host;
+	struct repl_copy *c, *tmp;
+
+	list_for_each_entry_safe(c, tmp, victims, victim) {
+		trace_pcache_repl_collapse(host->i_sb->s_dev, host->i_ino,
+					   c->rp->index, 1,
+					   folio_mapped(c->folio), why);
+		repl_hist_add(c->born);
+		folio_put(c->folio);
+		call_srcu(&repl_srcu, &c->rcu, repl_copy_free);
+	}
 }
 
 /*
@@ -636,60 +753,24 @@ static int repl_collapse_finish(struct repl_map *m, struct list_head *victims,
 				pgoff_t first, pgoff_t last,
 				enum repl_reason why, bool forget)
 {
-	struct address_space *mapping = m->mapping;
 	struct folio_batch masters;
-	struct repl_copy *c, *tmp;
-	struct repl_page *rp;
-	unsigned long index;
-	int nr = 0;
+	struct repl_copy *c;
+	int nr;
 
 	lockdep_assert_held(&m->collapse);
 	/* Zap the PTEs of the mapped ones. */
 	list_for_each_entry(c, victims, victim)
 		if (folio_mapped(c->folio))
-			unmap_mapping_pages(mapping, c->rp->index, 1, false);
+			unmap_mapping_pages(m->mapping, c->rp->index, 1, false);
 
-	/* Unlink, unpin the masters, free. */
 	folio_batch_init(&masters);
 	xa_lock(&m->pages);
-	list_for_each_entry(c, victims, victim) {
-		rp = c->rp;
-		RCU_INIT_POINTER(rp->copy[c->nid], NULL);
-		list_lru_del_obj(&repl_lru, &c->lru);
-		spin_lock(&repl_zapq_lock);
-		list_del_init(&c->zap);
-		spin_unlock(&repl_zapq_lock);
-		atomic_long_dec(&repl_nodes[c->nid].pages);
-		atomic_long_dec(&repl_total);
-		if (!--rp->nr) {
-			if (!folio_batch_add(&masters, rp->master)) {
-				xa_unlock(&m->pages);
-				folio_batch_release(&masters);
-				xa_lock(&m->pages);
-			}
-			rp->master = NULL;
-		}
-		nr++;
-	}
-	if (forget) {
-		xa_for_each_range(&m->pages, index, rp, first, last) {
-			if (rp->nr)
-				continue;
-			__xa_erase(&m->pages, index);
-			atomic_long_dec(&repl_tracked);
-			call_srcu(&repl_srcu, &rp->rcu, repl_page_free);
-		}
-	}
+	nr = repl_unlink(m, victims, &masters);
+	if (forget)
+		repl_forget(m, first, last);
 	xa_unlock(&m->pages);
 	folio_batch_release(&masters);
-	list_for_each_entry_safe(c, tmp, victims, victim) {
-		trace_pcache_repl_collapse(mapping->host->i_sb->s_dev,
-					   mapping->host->i_ino, c->rp->index,
-					   1, folio_mapped(c->folio), why);
-		repl_hist_add(c->born);
-		folio_put(c->folio);
-		call_srcu(&repl_srcu, &c->rcu, repl_copy_free);
-	}
+	repl_free_victims(m, victims, why);
 	if (nr) {
 		repl_count(REPL_COLLAPSED, nr);
 		repl_count(REPL_COLLAPSE_FIRST + why, nr);
@@ -1109,16 +1190,26 @@ static int repl_set_enabled(bool on)
 
 /* sysfs: replication/ */
 
-static ssize_t enabled_show(struct kobject *k, struct kobj_attribute *a,
-			    char *buf)
+static int repl_knob_enabled(void *unused, bool on)
 {
-	return sysfs_emit(buf, "%d\n", READ_ONCE(repl_enabled));
+	return repl_set_enabled(on);
 }
 
-static ssize_t enabled_store(struct kobject *k, struct kobj_attribute *a,
-			     const char *buf, size_t len)
+static ssize_t filesystems_show(struct kobject *k, struct kobj_attribute *a,
+				char *buf)
 {
-	return pcache_sysfs_store_enabled("replication", buf, len, repl_set_enabled);
+	return pcache_fs_list_show(&repl_fs, buf);
+}
+
+static ssize_t filesystems_store(struct kobject *k, struct kobj_attribute *a,
+				 const char *buf, size_t len)
+{
+	int ret;
+
+	mutex_lock(&pcache_config_mutex);
+	ret = pcache_fs_list_set(&repl_fs, buf);
+	mutex_unlock(&pcache_config_mutex);
+	return ret ? ret : len;
 }
 
 static ssize_t nodes_show(struct kobject *k, struct kobj_attribute *a,
@@ -1158,47 +1249,26 @@ static ssize_t nodes_store(struct kobject *k, struct kobj_attribute *a,
 	return len;
 }
 
-/* A knob of @min..@max. */
-static ssize_t repl_store_uint(const char *buf, size_t len, unsigned int *v,
-			       unsigned int min, unsigned int max)
-{
-	unsigned int n;
-
-	if (kstrtouint(buf, 10, &n) || n < min || n > max)
-		return -EINVAL;
-	mutex_lock(&pcache_config_mutex);
-	WRITE_ONCE(*v, n);
-	mutex_unlock(&pcache_config_mutex);
-	return len;
-}
-
-#define REPL_UINT_KNOB(_name, _var, _min, _max)				\
-static ssize_t _name##_show(struct kobject *k, struct kobj_attribute *a,	\
-			    char *buf)					\
-{									\
-	return sysfs_emit(buf, "%u\n", READ_ONCE(_var));		\
-}									\
-static ssize_t _name##_store(struct kobject *k, struct kobj_attribute *a,\
-			     const char *buf, size_t len)		\
-{									\
-	return repl_store_uint(buf, len, &(_var), _min, _max);		\
-}									\
-static struct kobj_attribute repl_attr_##_name = __ATTR_RW(_name)
-
-REPL_UINT_KNOB(min_remote_reads, repl_min_remote_reads, 1, 1000000);
-REPL_UINT_KNOB(write_quiet_ms, repl_write_quiet_ms, 0, 3600000);
-REPL_UINT_KNOB(max_percent, repl_max_percent, 1, 100);
-REPL_UINT_KNOB(write_backoff_max, repl_write_backoff_max, 0, 10);
-static struct kobj_attribute repl_attr_enabled = __ATTR_RW(enabled);
+PCACHE_ENABLED_KNOB(repl_attr_enabled, &repl_enabled, repl_knob_enabled);
+PCACHE_UINT_KNOB(repl_attr_min_remote_reads, min_remote_reads,
+		 &repl_min_remote_reads, 1, 1000000);
+PCACHE_UINT_KNOB(repl_attr_write_quiet_ms, write_quiet_ms,
+		 &repl_write_quiet_ms, 0, 3600000);
+PCACHE_UINT_KNOB(repl_attr_max_percent, max_percent, &repl_max_percent,
+		 1, 100);
+PCACHE_UINT_KNOB(repl_attr_write_backoff_max, write_backoff_max,
+		 &repl_write_backoff_max, 0, 10);
 static struct kobj_attribute repl_attr_nodes = __ATTR_RW(nodes);
+static struct kobj_attribute repl_attr_filesystems = __ATTR_RW(filesystems);
 
 static struct attribute *repl_attrs[] = {
-	&repl_attr_enabled.attr,
+	&repl_attr_enabled.attr.attr,
 	&repl_attr_nodes.attr,
-	&repl_attr_min_remote_reads.attr,
-	&repl_attr_write_quiet_ms.attr,
-	&repl_attr_max_percent.attr,
-	&repl_attr_write_backoff_max.attr,
+	&repl_attr_filesystems.attr,
+	&repl_attr_min_remote_reads.attr.attr,
+	&repl_attr_write_quiet_ms.attr.attr,
+	&repl_attr_max_percent.attr.attr,
+	&repl_attr_write_backoff_max.attr.attr,
 	NULL,
 };
 
@@ -1206,16 +1276,17 @@ static const struct attribute_group repl_group = {
 	.attrs = repl_attrs,
 };
 
-/* Counters, and stat -1: the replicas now. */
-static unsigned long repl_stat_read(int stat)
+/* stats/: the counters, and the replicas now. */
+static long repl_nr_replicas(void *unused)
 {
-	return stat < 0 ? atomic_long_read(&repl_total) : repl_stat_sum(stat);
+	return atomic_long_read(&repl_total);
 }
 
 #define REPL_STAT(_name, _stat)						\
-	PCACHE_STAT_ATTR(repl_stat_##_name, _name, repl_stat_read, _stat)
+	PCACHE_STAT_COUNTER(repl_stat_##_name, _name, _stat)
 
-REPL_STAT(nr_replica_pages, -1);
+PCACHE_STAT_VALUE(repl_stat_nr_replica_pages, nr_replica_pages,
+		  repl_nr_replicas);
 REPL_STAT(replicated, REPL_REPLICATED);
 REPL_STAT(collapsed, REPL_COLLAPSED);
 REPL_STAT(reads_local, REPL_READS_LOCAL);
@@ -1258,27 +1329,24 @@ static struct attribute *repl_stat_attrs[] = {
 	NULL,
 };
 
-static const struct attribute_group repl_stat_group = {
-	.attrs = repl_stat_attrs,
-};
-
-/* debugfs: replication/lifetime, Piggin's tuning metric. */
-static int repl_lifetime_show(struct seq_file *s, void *unused)
-{
-	pcache_seq_hist(s, "replicas freed, by lifetime (ms, below)", repl_hist,
-			REPL_HIST_BUCKETS);
-	return 0;
-}
-DEFINE_SHOW_ATTRIBUTE(repl_lifetime);
+ATTRIBUTE_GROUPS(repl_stat);
 
 int pcache_repl_init(struct kobject *dir)
 {
 	int ret;
 
 	repl_allowed = node_states[N_MEMORY];
+	ret = pcache_counters_init(&repl_counters, REPL_NR_STATS);
+	if (ret)
+		return ret;
+	ret = pcache_fs_list_init(&repl_fs, "ext4 ext2");
+	if (ret)
+		goto out_counters;
 	repl_nodes = kcalloc(nr_node_ids, sizeof(*repl_nodes), GFP_KERNEL);
-	if (!repl_nodes)
-		return -ENOMEM;
+	if (!repl_nodes) {
+		ret = -ENOMEM;
+		goto out_fs;
+	}
 	/* Not merged: list_lru needs these objects' own cgroup lists. */
 	repl_copy_cache = KMEM_CACHE(repl_copy, SLAB_ACCOUNT | SLAB_NO_MERGE);
 	if (!repl_copy_cache) {
@@ -1307,21 +1375,17 @@ int pcache_repl_init(struct kobject *dir)
 	ret = sysfs_create_group(dir, &repl_group);
 	if (ret)
 		goto out_shrinker;
-	repl_stats_kobj = kobject_create_and_add("stats", dir);
+	repl_stats_kobj = pcache_sysfs_dir_add(dir, "stats", NULL,
+					       &repl_counters,
+					       repl_stat_groups);
 	if (!repl_stats_kobj) {
 		ret = -ENOMEM;
 		goto out_group;
 	}
-	ret = sysfs_create_group(repl_stats_kobj, &repl_stat_group);
-	if (ret)
-		goto out_stats;
 	repl_debugfs = debugfs_create_dir("replication", pcache_debugfs_dir());
-	debugfs_create_file("lifetime", 0444, repl_debugfs, NULL,
-			    &repl_lifetime_fops);
+	pcache_debugfs_hist("lifetime", repl_debugfs, &repl_hist);
 	return 0;
 
-out_stats:
-	kobject_put(repl_stats_kobj);
 out_group:
 	sysfs_remove_group(dir, &repl_group);
 out_shrinker:
@@ -1333,6 +1397,10 @@ out_cache:
 	kmem_cache_destroy(repl_copy_cache);
 out_nodes:
 	kfree(repl_nodes);
+out_fs:
+	pcache_fs_list_free(&repl_fs);
+out_counters:
+	pcache_counters_free(&repl_counters);
 	return ret;
 }
 
@@ -1357,4 +1425,6 @@ void pcache_repl_free(void)
 	debugfs_remove_recursive(repl_debugfs);
 	rhashtable_destroy(&repl_maps_ht);
 	kfree(repl_nodes);
+	pcache_fs_list_free(&repl_fs);
+	pcache_counters_free(&repl_counters);
 }

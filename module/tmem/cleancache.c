@@ -70,11 +70,14 @@
 #include "front.h"
 #include "trace.h"
 
+static const struct attribute_group cc_group;
+
 struct pcache_tmem_front pcache_cleancache = {
 	.name			= "ephemeral",
 	.max_pool_percent	= 10,
 	.store_raw		= true,
 	.threshold		= 75,
+	.group			= &cc_group,
 	.set_enabled		= pcache_cc_set_enabled,
 };
 
@@ -116,9 +119,11 @@ static DECLARE_WORK(cc_leave_work, cc_leave_workfn);
 /* Bytes at the start of a device that identify a copy of a filesystem. */
 #define CC_FP_BYTES	SZ_64K
 
-#define CC_MAX_FS_TYPES	8
-static char cc_fs_types[CC_MAX_FS_TYPES][32] = { "ext4" };
-static int cc_nr_fs_types = 1;
+/* tmem/ephemeral/filesystems: the types whose mounts get a pool. */
+static struct pcache_fs_list cc_fs = {
+	.what	= "ephemeral/filesystems",
+	.empty	= "disable cleancache instead",
+};
 
 /* At put time, over the limit: evict this many of the pool's oldest. */
 #define CC_EVICT_BATCH	16
@@ -312,12 +317,7 @@ out:
 
 static bool cc_fs_type_listed(struct super_block *sb)
 {
-	int i;
-
-	for (i = 0; i < cc_nr_fs_types; i++)
-		if (!strcmp(sb->s_type->name, cc_fs_types[i]))
-			return true;
-	return false;
+	return pcache_fs_list_has(&cc_fs, sb);
 }
 
 /*
@@ -346,27 +346,21 @@ static int cc_fingerprint(struct super_block *sb, loff_t *size, u32 *crc)
 }
 
 /*
- * Join (or start) the shared pool of @sb's copies.  Returns the pool,
- * -ENODEV if @sb cannot share, or another -errno.  cc_mutex held.
+ * The shared pool of @sb's copies, by uuid and contents, or NULL.  A pool
+ * of the same uuid with other contents is counted and said in dmesg.
  */
-static int cc_group_join(struct cc_fs *fs)
+static struct cc_group *cc_group_find(struct super_block *sb, loff_t size,
+				      u32 crc)
 {
-	struct super_block *sb = fs->sb;
-	struct cc_group *g;
 	bool mismatch = false;
-	loff_t size;
-	int pool;
-	u32 crc;
+	struct cc_group *g;
 
-	if (!cc_shared || !sb_rdonly(sb))
-		return -ENODEV;
-	if (cc_fingerprint(sb, &size, &crc))
-		return -ENODEV;
+	lockdep_assert_held(&cc_mutex);
 	list_for_each_entry(g, &cc_groups, node) {
 		if (g->type != sb->s_type || !uuid_equal(&g->uuid, &sb->s_uuid))
 			continue;
 		if (g->size == size && g->crc == crc)
-			goto join;
+			return g;
 		mismatch = true;
 	}
 	if (mismatch) {
@@ -375,47 +369,83 @@ static int cc_group_join(struct cc_fs *fs)
 		pr_info("%s: uuid %pU is shared, but the contents differ: a pool of its own\n",
 			sb->s_id, &sb->s_uuid);
 	}
+	return NULL;
+}
+
+/* A new shared pool for @sb's copies, no member yet, or an ERR_PTR. */
+static struct cc_group *cc_group_new(struct super_block *sb, loff_t size,
+				     u32 crc)
+{
+	struct cc_group *g;
+	int pool;
+
 	g = kzalloc(sizeof(*g), GFP_KERNEL);
 	if (!g)
-		return -ENOMEM;
+		return ERR_PTR(-ENOMEM);
 	g->type = sb->s_type;
 	uuid_copy(&g->uuid, &sb->s_uuid);
 	g->size = size;
 	g->crc = crc;
 	uuid_gen(&g->pool_uuid);
+	/* The group holds the pool's first reference, each member one more. */
 	g->pool = tmem_new_pool(tmem_zs_backend(pcache_cleancache.zs),
 				TMEM_POOL_SHARED, &g->pool_uuid);
 	if (g->pool < 0) {
 		pool = g->pool;
 		kfree(g);
-		return pool;
+		return ERR_PTR(pool);
 	}
 	list_add(&g->node, &cc_groups);
 	atomic_inc(&pcache_cleancache.pools);
 	atomic_inc(&cc_nr_groups);
 	pr_info("shared pool %d for read-only copies of %pU\n", g->pool,
 		&g->uuid);
-	/* The group holds the pool's first reference, each member one more. */
-join:
+	return g;
+}
+
+/* A shared pool's last member has left: the pool and its pages go. */
+static void cc_group_free(struct cc_group *g)
+{
+	list_del(&g->node);
+	tmem_destroy_pool(g->pool);	/* the group's: frees the pages */
+	atomic_dec(&pcache_cleancache.pools);
+	atomic_dec(&cc_nr_groups);
+	kfree(g);
+}
+
+/*
+ * Join (or start) the shared pool of @sb's copies.  Returns the pool,
+ * -ENODEV if @sb cannot share, or another -errno.  cc_mutex held.
+ */
+static int cc_group_join(struct cc_fs *fs)
+{
+	struct super_block *sb = fs->sb;
+	struct cc_group *g;
+	loff_t size;
+	int pool;
+	u32 crc;
+
+	lockdep_assert_held(&cc_mutex);
+	if (!cc_shared || !sb_rdonly(sb))
+		return -ENODEV;
+	if (cc_fingerprint(sb, &size, &crc))
+		return -ENODEV;
+	g = cc_group_find(sb, size, crc) ?: cc_group_new(sb, size, crc);
+	if (IS_ERR(g))
+		return PTR_ERR(g);
 	pool = tmem_new_pool(tmem_zs_backend(pcache_cleancache.zs),
 			     TMEM_POOL_SHARED, &g->pool_uuid);
-	if (pool < 0)
-		goto out_free;
+	if (pool < 0) {
+		if (!g->members)
+			cc_group_free(g);
+		return pool;
+	}
 	g->members++;
 	fs->group = g;
 	WRITE_ONCE(fs->shared, true);
 	atomic_inc(&cc_nr_shared);
 	pr_info("%s joins shared pool %d (%d members)\n", sb->s_id, pool,
 		g->members);
-	return pool;
-out_free:
-	if (!g->members) {
-		list_del(&g->node);
-		tmem_destroy_pool(g->pool);
-		atomic_dec(&pcache_cleancache.pools);
-		atomic_dec(&cc_nr_groups);
-		kfree(g);
-	}
 	return pool;
 }
 
@@ -431,13 +461,8 @@ static void cc_group_leave(struct cc_fs *fs)
 	WRITE_ONCE(fs->shared, false);
 	atomic_dec(&cc_nr_shared);
 	tmem_destroy_pool(g->pool);	/* the member's reference */
-	if (--g->members)
-		return;
-	list_del(&g->node);
-	tmem_destroy_pool(g->pool);	/* the group's: frees the pages */
-	atomic_dec(&pcache_cleancache.pools);
-	atomic_dec(&cc_nr_groups);
-	kfree(g);
+	if (!--g->members)
+		cc_group_free(g);
 }
 
 static int cc_private_pool(void)
@@ -554,16 +579,7 @@ void pcache_cc_sb_event(struct super_block *sb, enum pcache_site site)
 
 static void cc_add_mounted(void)
 {
-	struct file_system_type *type;
-	int i;
-
-	for (i = 0; i < cc_nr_fs_types; i++) {
-		type = get_fs_type(cc_fs_types[i]);
-		if (!type)
-			continue;
-		iterate_supers_type(type, cc_fs_add, NULL);
-		module_put(type->owner);	/* put_filesystem() */
-	}
+	pcache_fs_list_iterate_supers(&cc_fs, cc_fs_add, NULL);
 }
 
 static void cc_del_all(void)
@@ -608,19 +624,14 @@ int pcache_cc_set_enabled(bool on)
 	return 0;
 }
 
-bool pcache_cc_shared(void)
-{
-	return READ_ONCE(cc_shared);
-}
-
 /* Shared pools on or off.  Pools are rebuilt. */
-void pcache_cc_set_shared(bool on)
+static int cc_set_shared(void *unused, bool on)
 {
 	bool enabled = pcache_cleancache.enabled;
 
 	lockdep_assert_held(&pcache_config_mutex);
 	if (on == cc_shared)
-		return;
+		return 0;
 	if (enabled)
 		pcache_cc_set_enabled(false);
 	mutex_lock(&cc_mutex);
@@ -628,6 +639,7 @@ void pcache_cc_set_shared(bool on)
 	mutex_unlock(&cc_mutex);
 	if (enabled)
 		pcache_cc_set_enabled(true);
+	return 0;
 }
 
 long pcache_cc_shared_pools(void)
@@ -640,73 +652,45 @@ long pcache_cc_shared_members(void)
 	return atomic_read(&cc_nr_shared);
 }
 
-ssize_t pcache_cc_filesystems_show(char *buf)
-{
-	ssize_t len = 0;
-	int i;
+/* sysfs: tmem/ephemeral/'s own knobs */
 
-	mutex_lock(&cc_mutex);
-	for (i = 0; i < cc_nr_fs_types; i++)
-		len += sysfs_emit_at(buf, len, "%s%s", i ? " " : "",
-				     cc_fs_types[i]);
-	mutex_unlock(&cc_mutex);
-	len += sysfs_emit_at(buf, len, "\n");
-	return len;
+static ssize_t filesystems_show(struct kobject *k, struct kobj_attribute *a,
+				char *buf)
+{
+	return pcache_fs_list_show(&cc_fs, buf);
 }
 
 /*
- * Set the filesystem types that get a pool: names separated by spaces,
- * each a registered filesystem type, at least one: a write with no name
- * in it (empty, blank, a lone newline) is refused with -EINVAL and the
- * list kept, as for every list knob.  The pools are rebuilt, so the
- * cache starts empty.
+ * A new list of the filesystem types that get a pool.  The pools are
+ * rebuilt, so the cache starts empty.
  */
-int pcache_cc_set_filesystems(const char *buf)
+static ssize_t filesystems_store(struct kobject *k, struct kobj_attribute *a,
+				 const char *buf, size_t len)
 {
-	char types[CC_MAX_FS_TYPES][32];
-	struct file_system_type *type;
-	char *s, *p, *tok;
-	bool on = pcache_cleancache.enabled;
-	int n = 0, ret = 0;
+	int ret;
 
-	lockdep_assert_held(&pcache_config_mutex);
-	s = kstrdup(buf, GFP_KERNEL);
-	if (!s)
-		return -ENOMEM;
-	p = strim(s);
-	while ((tok = strsep(&p, " \t\n")) != NULL) {
-		if (!*tok)
-			continue;
-		if (n == CC_MAX_FS_TYPES || strlen(tok) >= sizeof(types[0])) {
-			ret = -EINVAL;
-			break;
-		}
-		type = get_fs_type(tok);
-		if (!type) {
-			pr_info("filesystems: no filesystem type \"%s\"\n", tok);
-			ret = -EINVAL;
-			break;
-		}
-		module_put(type->owner);
-		strscpy(types[n++], tok, sizeof(types[0]));
-	}
-	kfree(s);
-	if (!ret && !n) {
-		pr_info("filesystems: empty: disable cleancache instead\n");
-		ret = -EINVAL;
-	}
-	if (ret)
-		return ret;
-	if (on)
+	mutex_lock(&pcache_config_mutex);
+	ret = pcache_fs_list_set(&cc_fs, buf);
+	if (!ret && pcache_cleancache.enabled) {
 		pcache_cc_set_enabled(false);
-	mutex_lock(&cc_mutex);
-	memcpy(cc_fs_types, types, sizeof(types));
-	cc_nr_fs_types = n;
-	mutex_unlock(&cc_mutex);
-	if (on)
 		pcache_cc_set_enabled(true);
-	return 0;
+	}
+	mutex_unlock(&pcache_config_mutex);
+	return ret ? ret : len;
 }
+
+static struct kobj_attribute cc_attr_filesystems = __ATTR_RW(filesystems);
+PCACHE_BOOL_KNOB(cc_attr_shared, shared, &cc_shared, cc_set_shared);
+
+static struct attribute *cc_attrs[] = {
+	&cc_attr_filesystems.attr,
+	&cc_attr_shared.attr.attr,
+	NULL,
+};
+
+static const struct attribute_group cc_group = {
+	.attrs = cc_attrs,
+};
 
 /* The shrinker: under memory pressure, evict the oldest pages. */
 static unsigned long cc_shrink_count(struct shrinker *s,
@@ -751,15 +735,26 @@ int pcache_cc_init(struct kobject *tmem_dir)
 {
 	int ret;
 
+	ret = pcache_fs_list_init(&cc_fs, "ext4");
+	if (ret)
+		return ret;
 	cc_shrinker = shrinker_alloc(0, "pcache-cleancache");
-	if (!cc_shrinker)
-		return -ENOMEM;
+	if (!cc_shrinker) {
+		ret = -ENOMEM;
+		goto out_fs;
+	}
 	cc_shrinker->count_objects = cc_shrink_count;
 	cc_shrinker->scan_objects = cc_shrink_scan;
 	shrinker_register(cc_shrinker);
 	ret = pcache_tmem_front_init(&pcache_cleancache, tmem_dir);
 	if (ret)
-		shrinker_free(cc_shrinker);
+		goto out_shrinker;
+	return 0;
+
+out_shrinker:
+	shrinker_free(cc_shrinker);
+out_fs:
+	pcache_fs_list_free(&cc_fs);
 	return ret;
 }
 
@@ -777,4 +772,5 @@ void pcache_cc_free(void)
 {
 	shrinker_free(cc_shrinker);
 	pcache_tmem_front_free(&pcache_cleancache);
+	pcache_fs_list_free(&cc_fs);
 }

@@ -15,11 +15,13 @@
  *   shared			(ephemeral) 0 or 1: read-only copies of one
  *				filesystem share a pool (cleancache.c)
  *   writeback			(persistent) 0 or 1: when full, write the
- *				oldest pages back to swap
+ *				oldest pages back to swap (frontswap.c)
  *   stats/			one counter per file
  *
- * Writes take pcache_config_mutex; a value that is not accepted fails with
- * -EINVAL and changes nothing.
+ * The knobs are the core's helpers (pcache.h), each reading or setting a
+ * field of the front that owns the directory; writes take
+ * pcache_config_mutex; a value that is not accepted fails with -EINVAL
+ * and changes nothing.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": tmem: " fmt
 
@@ -42,310 +44,176 @@ bool pcache_tmem_over_limit(struct pcache_tmem_front *f)
 	return tmem_zs_total_pages(f->zs) >= pcache_tmem_limit_pages(f);
 }
 
-/* Knobs */
+/* Knobs: every front's; a front's own are in its ->group. */
 
-struct front_attr {
-	struct attribute attr;
-	ssize_t (*show)(struct pcache_tmem_front *f, char *buf);
-	int (*store)(struct pcache_tmem_front *f, const char *buf);
-};
-
-#define FRONT_ATTR(_name)						\
-static struct front_attr front_attr_##_name = {				\
-	.attr = { .name = __stringify(_name), .mode = 0644 },		\
-	.show = _name##_show,						\
-	.store = _name##_store,						\
+static struct pcache_tmem_front *front_of(struct kobject *k)
+{
+	return pcache_sysfs_owner(k);
 }
 
-static int parse_percent(const char *buf, unsigned int *val)
+static int front_set_enabled(void *owner, bool on)
 {
-	unsigned int v;
+	struct pcache_tmem_front *f = owner;
 
-	if (kstrtouint(buf, 10, &v) || v < 1 || v > 100)
-		return -EINVAL;
-	*val = v;
-	return 0;
-}
-
-static ssize_t enabled_show(struct pcache_tmem_front *f, char *buf)
-{
-	return sysfs_emit(buf, "%d\n", READ_ONCE(f->enabled));
-}
-
-static int enabled_store(struct pcache_tmem_front *f, const char *buf)
-{
-	bool on;
-
-	if (pcache_sysfs_parse_bool(buf, &on))
-		return -EINVAL;
-	if (on && !pcache_hooks_enabled()) {
-		pr_info("%s: hooks_enabled is 0: enable the hooks first\n",
-			f->name);
-		return -EBUSY;
-	}
 	return f->set_enabled(on);
 }
-FRONT_ATTR(enabled);
 
-static ssize_t compressor_show(struct pcache_tmem_front *f, char *buf)
+static void front_threshold_changed(void *owner, unsigned int pct)
 {
-	return sysfs_emit(buf, "%s\n", tmem_zs_compressor(f->zs));
+	struct pcache_tmem_front *f = owner;
+
+	tmem_zs_set_threshold(f->zs, pct);
 }
 
-static int compressor_store(struct pcache_tmem_front *f, const char *buf)
+PCACHE_ENABLED_FIELD_KNOB(front_attr_enabled, struct pcache_tmem_front,
+			  enabled, front_set_enabled);
+PCACHE_UINT_FIELD_KNOB(front_attr_max_pool_percent, max_pool_percent,
+		       struct pcache_tmem_front, max_pool_percent, 1, 100,
+		       NULL);
+PCACHE_UINT_FIELD_KNOB(front_attr_compress_threshold_percent,
+		       compress_threshold_percent, struct pcache_tmem_front,
+		       threshold, 1, 100, front_threshold_changed);
+
+static ssize_t compressor_show(struct kobject *k, struct kobj_attribute *a,
+			       char *buf)
+{
+	ssize_t ret;
+
+	/* The compressor's name lives as long as it is the current one. */
+	mutex_lock(&pcache_config_mutex);
+	ret = sysfs_emit(buf, "%s\n", tmem_zs_compressor(front_of(k)->zs));
+	mutex_unlock(&pcache_config_mutex);
+	return ret;
+}
+
+static ssize_t compressor_store(struct kobject *k, struct kobj_attribute *a,
+				const char *buf, size_t len)
 {
 	char name[CRYPTO_MAX_ALG_NAME], *s;
+	int ret;
 
 	if (strscpy(name, buf, sizeof(name)) < 0)
 		return -EINVAL;
 	s = strim(name);
 	if (!*s)
 		return -EINVAL;
-	return tmem_zs_set_compressor(f->zs, s);
-}
-FRONT_ATTR(compressor);
-
-static ssize_t max_pool_percent_show(struct pcache_tmem_front *f, char *buf)
-{
-	return sysfs_emit(buf, "%u\n", READ_ONCE(f->max_pool_percent));
+	mutex_lock(&pcache_config_mutex);
+	ret = tmem_zs_set_compressor(front_of(k)->zs, s);
+	mutex_unlock(&pcache_config_mutex);
+	return ret ? ret : len;
 }
 
-static int max_pool_percent_store(struct pcache_tmem_front *f, const char *buf)
+static ssize_t incompressible_show(struct kobject *k,
+				   struct kobj_attribute *a, char *buf)
 {
-	unsigned int v;
-
-	if (parse_percent(buf, &v))
-		return -EINVAL;
-	WRITE_ONCE(f->max_pool_percent, v);
-	return 0;
-}
-FRONT_ATTR(max_pool_percent);
-
-static ssize_t incompressible_show(struct pcache_tmem_front *f, char *buf)
-{
-	return sysfs_emit(buf, "%s\n", f->store_raw ? "raw" : "reject");
+	return sysfs_emit(buf, "%s\n",
+			  READ_ONCE(front_of(k)->store_raw) ? "raw" : "reject");
 }
 
-static int incompressible_store(struct pcache_tmem_front *f, const char *buf)
+static ssize_t incompressible_store(struct kobject *k,
+				    struct kobj_attribute *a,
+				    const char *buf, size_t len)
 {
+	struct pcache_tmem_front *f = front_of(k);
+	bool raw;
+
 	if (sysfs_streq(buf, "raw"))
-		f->store_raw = true;
+		raw = true;
 	else if (sysfs_streq(buf, "reject"))
-		f->store_raw = false;
+		raw = false;
 	else
 		return -EINVAL;
-	tmem_zs_set_store_raw(f->zs, f->store_raw);
-	return 0;
-}
-FRONT_ATTR(incompressible);
-
-static ssize_t compress_threshold_percent_show(struct pcache_tmem_front *f,
-					       char *buf)
-{
-	return sysfs_emit(buf, "%u\n", f->threshold);
+	mutex_lock(&pcache_config_mutex);
+	WRITE_ONCE(f->store_raw, raw);
+	tmem_zs_set_store_raw(f->zs, raw);
+	mutex_unlock(&pcache_config_mutex);
+	return len;
 }
 
-static int compress_threshold_percent_store(struct pcache_tmem_front *f,
-					    const char *buf)
-{
-	unsigned int v;
+static struct kobj_attribute front_attr_compressor = __ATTR_RW(compressor);
+static struct kobj_attribute front_attr_incompressible =
+	__ATTR_RW(incompressible);
 
-	if (parse_percent(buf, &v))
-		return -EINVAL;
-	f->threshold = v;
-	tmem_zs_set_threshold(f->zs, v);
-	return 0;
-}
-FRONT_ATTR(compress_threshold_percent);
-
-static ssize_t filesystems_show(struct pcache_tmem_front *f, char *buf)
-{
-	return pcache_cc_filesystems_show(buf);
-}
-
-static int filesystems_store(struct pcache_tmem_front *f, const char *buf)
-{
-	return pcache_cc_set_filesystems(buf);
-}
-FRONT_ATTR(filesystems);
-
-static ssize_t shared_show(struct pcache_tmem_front *f, char *buf)
-{
-	return sysfs_emit(buf, "%d\n", pcache_cc_shared());
-}
-
-static int shared_store(struct pcache_tmem_front *f, const char *buf)
-{
-	bool on;
-
-	if (pcache_sysfs_parse_bool(buf, &on))
-		return -EINVAL;
-	pcache_cc_set_shared(on);
-	return 0;
-}
-FRONT_ATTR(shared);
-
-static ssize_t writeback_show(struct pcache_tmem_front *f, char *buf)
-{
-	return sysfs_emit(buf, "%d\n", READ_ONCE(pcache_fs_writeback));
-}
-
-static int writeback_store(struct pcache_tmem_front *f, const char *buf)
-{
-	bool on;
-
-	if (pcache_sysfs_parse_bool(buf, &on))
-		return -EINVAL;
-	pcache_fs_set_writeback(on);
-	return 0;
-}
-FRONT_ATTR(writeback);
-
-static struct attribute *ephemeral_attrs[] = {
-	&front_attr_enabled.attr,
+static struct attribute *front_attrs[] = {
+	&front_attr_enabled.attr.attr,
 	&front_attr_compressor.attr,
-	&front_attr_max_pool_percent.attr,
+	&front_attr_max_pool_percent.attr.attr,
 	&front_attr_incompressible.attr,
-	&front_attr_compress_threshold_percent.attr,
-	&front_attr_filesystems.attr,
-	&front_attr_shared.attr,
+	&front_attr_compress_threshold_percent.attr.attr,
 	NULL,
 };
-ATTRIBUTE_GROUPS(ephemeral);
 
-static struct attribute *persistent_attrs[] = {
-	&front_attr_enabled.attr,
-	&front_attr_compressor.attr,
-	&front_attr_max_pool_percent.attr,
-	&front_attr_incompressible.attr,
-	&front_attr_compress_threshold_percent.attr,
-	&front_attr_writeback.attr,
-	NULL,
-};
-ATTRIBUTE_GROUPS(persistent);
-
-static ssize_t front_attr_show(struct kobject *kobj, struct attribute *attr,
-			       char *buf)
-{
-	struct pcache_tmem_front *f =
-		container_of(kobj, struct pcache_tmem_front, kobj);
-	ssize_t ret;
-
-	/* The compressor's name lives as long as it is the current one. */
-	mutex_lock(&pcache_config_mutex);
-	ret = container_of(attr, struct front_attr, attr)->show(f, buf);
-	mutex_unlock(&pcache_config_mutex);
-	return ret;
-}
-
-static ssize_t front_attr_store(struct kobject *kobj, struct attribute *attr,
-				const char *buf, size_t count)
-{
-	struct pcache_tmem_front *f =
-		container_of(kobj, struct pcache_tmem_front, kobj);
-	int ret;
-
-	mutex_lock(&pcache_config_mutex);
-	ret = container_of(attr, struct front_attr, attr)->store(f, buf);
-	mutex_unlock(&pcache_config_mutex);
-	return ret ? ret : count;
-}
-
-static const struct sysfs_ops front_sysfs_ops = {
-	.show	= front_attr_show,
-	.store	= front_attr_store,
-};
-
-/* The kobjects are part of static structures: nothing to free. */
-static void front_release(struct kobject *kobj)
-{
-}
-
-static const struct kobj_type ephemeral_ktype = {
-	.sysfs_ops	= &front_sysfs_ops,
-	.default_groups	= ephemeral_groups,
-	.release	= front_release,
-};
-
-static const struct kobj_type persistent_ktype = {
-	.sysfs_ops	= &front_sysfs_ops,
-	.default_groups	= persistent_groups,
-	.release	= front_release,
+static const struct attribute_group front_group = {
+	.attrs = front_attrs,
 };
 
 /* Counters: stats/ */
 
-struct stat_attr {
-	struct attribute attr;
-	int stat;		/* enum pcache_tmem_stat, or -1: use @get */
-	long (*get)(struct pcache_tmem_front *f);
-};
-
-#define ZS_STAT(_field) \
-	atomic_long_read(&tmem_zs_stats(f->zs)->_field)
-
-static long get_compress_poor(struct pcache_tmem_front *f)
+static struct tmem_zs *stat_zs(void *owner)
 {
-	return ZS_STAT(reject_compress_poor);
+	return ((struct pcache_tmem_front *)owner)->zs;
 }
 
-static long get_compress_fail(struct pcache_tmem_front *f)
+static long get_compress_poor(void *f)
 {
-	return ZS_STAT(reject_compress_fail);
+	return tmem_zs_rejects(stat_zs(f), TMEM_ZS_REJECT_COMPRESS_POOR);
 }
 
-static long get_alloc_fail(struct pcache_tmem_front *f)
+static long get_compress_fail(void *f)
 {
-	return ZS_STAT(reject_alloc_fail) + ZS_STAT(reject_kmemcache_fail);
+	return tmem_zs_rejects(stat_zs(f), TMEM_ZS_REJECT_COMPRESS_FAIL);
 }
 
-static long get_stored_pages(struct pcache_tmem_front *f)
+static long get_alloc_fail(void *f)
 {
-	return ZS_STAT(stored);
+	return tmem_zs_rejects(stat_zs(f), TMEM_ZS_REJECT_ALLOC_FAIL) +
+		tmem_zs_rejects(stat_zs(f), TMEM_ZS_REJECT_KMEMCACHE_FAIL);
 }
 
-static long get_pool_bytes(struct pcache_tmem_front *f)
+static long get_stored_pages(void *f)
 {
-	return ZS_STAT(bytes);
+	return atomic_long_read(&tmem_zs_stats(stat_zs(f))->stored);
 }
 
-static long get_pool_total_size(struct pcache_tmem_front *f)
+static long get_pool_bytes(void *f)
 {
-	return tmem_zs_total_pages(f->zs) << PAGE_SHIFT;
+	return atomic_long_read(&tmem_zs_stats(stat_zs(f))->bytes);
 }
 
-static long get_same_filled_pages(struct pcache_tmem_front *f)
+static long get_pool_total_size(void *f)
 {
-	return ZS_STAT(same_filled);
+	return tmem_zs_total_pages(stat_zs(f)) << PAGE_SHIFT;
 }
 
-static long get_raw_pages(struct pcache_tmem_front *f)
+static long get_same_filled_pages(void *f)
 {
-	return ZS_STAT(raw);
+	return atomic_long_read(&tmem_zs_stats(stat_zs(f))->same_filled);
 }
 
-static long get_pools(struct pcache_tmem_front *f)
+static long get_raw_pages(void *f)
 {
-	return atomic_read(&f->pools);
+	return atomic_long_read(&tmem_zs_stats(stat_zs(f))->raw);
 }
 
-static long get_shared_pools(struct pcache_tmem_front *f)
+static long get_pools(void *f)
+{
+	return atomic_read(&((struct pcache_tmem_front *)f)->pools);
+}
+
+static long get_shared_pools(void *f)
 {
 	return pcache_cc_shared_pools();
 }
 
-static long get_shared_members(struct pcache_tmem_front *f)
+static long get_shared_members(void *f)
 {
 	return pcache_cc_shared_members();
 }
 
 #define STAT(_name, _stat) \
-static struct stat_attr stat_attr_##_name = { \
-	.attr = { .name = __stringify(_name), .mode = 0444 }, .stat = _stat }
+	PCACHE_STAT_COUNTER(stat_attr_##_name, _name, _stat)
 #define STAT_FN(_name, _fn) \
-static struct stat_attr stat_attr_##_name = { \
-	.attr = { .name = __stringify(_name), .mode = 0444 }, .stat = -1, \
-	.get = _fn }
+	PCACHE_STAT_VALUE(stat_attr_##_name, _name, _fn)
 
 STAT(puts, PCACHE_TMEM_PUTS);
 STAT(put_rejects, PCACHE_TMEM_PUT_REJECTS);
@@ -373,30 +241,30 @@ STAT_FN(shared_pools, get_shared_pools);
 STAT_FN(shared_members, get_shared_members);
 
 static struct attribute *stats_attrs[] = {
-	&stat_attr_puts.attr,
-	&stat_attr_put_rejects.attr,
-	&stat_attr_put_reject_compress_poor.attr,
-	&stat_attr_put_reject_compress_fail.attr,
-	&stat_attr_put_reject_alloc_fail.attr,
-	&stat_attr_put_reject_pool_limit.attr,
-	&stat_attr_put_reject_large_folio.attr,
-	&stat_attr_put_reject_no_pool.attr,
-	&stat_attr_gets.attr,
-	&stat_attr_get_hits.attr,
-	&stat_attr_flushes.attr,
-	&stat_attr_stored_pages.attr,
-	&stat_attr_pool_bytes.attr,
-	&stat_attr_pool_total_size.attr,
-	&stat_attr_same_filled_pages.attr,
-	&stat_attr_raw_pages.attr,
-	&stat_attr_evicted.attr,
-	&stat_attr_written_back_pages.attr,
-	&stat_attr_pool_limit_hit.attr,
-	&stat_attr_pools.attr,
-	&stat_attr_shared_pools.attr,
-	&stat_attr_shared_members.attr,
-	&stat_attr_shared_left.attr,
-	&stat_attr_shared_mismatch.attr,
+	&stat_attr_puts.attr.attr,
+	&stat_attr_put_rejects.attr.attr,
+	&stat_attr_put_reject_compress_poor.attr.attr,
+	&stat_attr_put_reject_compress_fail.attr.attr,
+	&stat_attr_put_reject_alloc_fail.attr.attr,
+	&stat_attr_put_reject_pool_limit.attr.attr,
+	&stat_attr_put_reject_large_folio.attr.attr,
+	&stat_attr_put_reject_no_pool.attr.attr,
+	&stat_attr_gets.attr.attr,
+	&stat_attr_get_hits.attr.attr,
+	&stat_attr_flushes.attr.attr,
+	&stat_attr_stored_pages.attr.attr,
+	&stat_attr_pool_bytes.attr.attr,
+	&stat_attr_pool_total_size.attr.attr,
+	&stat_attr_same_filled_pages.attr.attr,
+	&stat_attr_raw_pages.attr.attr,
+	&stat_attr_evicted.attr.attr,
+	&stat_attr_written_back_pages.attr.attr,
+	&stat_attr_pool_limit_hit.attr.attr,
+	&stat_attr_pools.attr.attr,
+	&stat_attr_shared_pools.attr.attr,
+	&stat_attr_shared_members.attr.attr,
+	&stat_attr_shared_left.attr.attr,
+	&stat_attr_shared_mismatch.attr.attr,
 	NULL,
 };
 
@@ -404,10 +272,7 @@ static struct attribute *stats_attrs[] = {
 static umode_t stats_visible(struct kobject *kobj, struct attribute *attr,
 			     int n)
 {
-	struct pcache_tmem_front *f =
-		container_of(kobj, struct pcache_tmem_front, stats_kobj);
-
-	if (f->persistent && !strncmp(attr->name, "shared_", 7))
+	if (front_of(kobj)->persistent && strstarts(attr->name, "shared_"))
 		return 0;
 	return attr->mode;
 }
@@ -418,36 +283,20 @@ static const struct attribute_group stats_group = {
 };
 __ATTRIBUTE_GROUPS(stats);
 
-static ssize_t stat_attr_show(struct kobject *kobj, struct attribute *attr,
-			      char *buf)
-{
-	struct pcache_tmem_front *f =
-		container_of(kobj, struct pcache_tmem_front, stats_kobj);
-	struct stat_attr *sa = container_of(attr, struct stat_attr, attr);
-
-	return sysfs_emit(buf, "%ld\n", sa->stat >= 0 ?
-			  atomic_long_read(&f->stats[sa->stat]) : sa->get(f));
-}
-
-static const struct sysfs_ops stats_sysfs_ops = {
-	.show	= stat_attr_show,
-};
-
-static const struct kobj_type stats_ktype = {
-	.sysfs_ops	= &stats_sysfs_ops,
-	.default_groups	= stats_groups,
-	.release	= front_release,
-};
-
 /*
  * A front's compressed backend and its directory @parent/<name>/ (sysfs
  * tmem/), the front off.  On failure everything is undone.
  */
 int pcache_tmem_front_init(struct pcache_tmem_front *f, struct kobject *parent)
 {
+	const struct attribute_group *groups[] = { &front_group, f->group,
+						   NULL };
 	char name[40];
 	int ret;
 
+	ret = pcache_counters_init(&f->stats, PCACHE_TMEM_NR_STATS);
+	if (ret)
+		return ret;
 	/*
 	 * zsmalloc names its slab caches after the pool.  A cache another
 	 * user merged into outlives our pool, so a fixed name would be a
@@ -461,35 +310,38 @@ int pcache_tmem_front_init(struct pcache_tmem_front *f, struct kobject *parent)
 		f->zs = NULL;
 		pr_err("%s: cannot create the compressed backend (%d)\n",
 		       f->name, ret);
-		return ret;
+		goto out;
 	}
 	tmem_zs_set_store_raw(f->zs, f->store_raw);
 	tmem_zs_set_threshold(f->zs, f->threshold);
-	ret = kobject_init_and_add(&f->kobj, f->persistent ? &persistent_ktype :
-				   &ephemeral_ktype, parent, "%s", f->name);
-	if (!ret)
-		ret = kobject_init_and_add(&f->stats_kobj, &stats_ktype,
-					   &f->kobj, "stats");
-	if (ret) {
-		pcache_tmem_front_remove(f);
-		pcache_tmem_front_free(f);
-	}
+	ret = -ENOMEM;
+	f->kobj = pcache_sysfs_dir_add(parent, f->name, f, NULL, groups);
+	if (!f->kobj)
+		goto out;
+	f->stats_kobj = pcache_sysfs_dir_add(f->kobj, "stats", f, &f->stats,
+					     stats_groups);
+	if (!f->stats_kobj)
+		goto out;
+	return 0;
+out:
+	pcache_tmem_front_remove(f);
+	pcache_tmem_front_free(f);
 	return ret;
 }
 
 /* The front's directory goes: no knob can switch it on again. */
 void pcache_tmem_front_remove(struct pcache_tmem_front *f)
 {
-	if (f->stats_kobj.state_initialized)
-		kobject_put(&f->stats_kobj);
-	if (f->kobj.state_initialized)
-		kobject_put(&f->kobj);
+	kobject_put(f->stats_kobj);
+	f->stats_kobj = NULL;
+	kobject_put(f->kobj);
+	f->kobj = NULL;
 }
 
 /* The front is off and empty, and no hook calls it: free its backend. */
 void pcache_tmem_front_free(struct pcache_tmem_front *f)
 {
-	if (f->zs)
-		tmem_zs_destroy(f->zs);
+	tmem_zs_destroy(f->zs);
 	f->zs = NULL;
+	pcache_counters_free(&f->stats);
 }

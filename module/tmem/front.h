@@ -49,6 +49,7 @@ enum pcache_tmem_stat {
  * @stats: enum pcache_tmem_stat counters
  * @kobj: the sysfs directory
  * @stats_kobj: its stats/ directory
+ * @group: the knobs only this front has, in @kobj
  * @set_enabled: switch the front; under pcache_config_mutex
  */
 struct pcache_tmem_front {
@@ -60,9 +61,10 @@ struct pcache_tmem_front {
 	unsigned int threshold;
 	struct tmem_zs *zs;
 	atomic_t pools;
-	atomic_long_t stats[PCACHE_TMEM_NR_STATS];
-	struct kobject kobj;
-	struct kobject stats_kobj;
+	struct pcache_counters stats;
+	struct kobject *kobj;
+	struct kobject *stats_kobj;
+	const struct attribute_group *group;
 	int (*set_enabled)(bool on);
 };
 
@@ -70,9 +72,10 @@ extern struct pcache_tmem_front pcache_cleancache;
 extern struct pcache_tmem_front pcache_frontswap;
 
 static inline void pcache_tmem_count(struct pcache_tmem_front *f,
-				     enum pcache_tmem_stat stat, long n)
+				     enum pcache_tmem_stat stat,
+				     unsigned long n)
 {
-	atomic_long_add(n, &f->stats[stat]);
+	pcache_count_add(&f->stats, stat, n);
 }
 
 /* Pages the front may use: max_pool_percent of RAM. */
@@ -93,10 +96,6 @@ void pcache_cc_invalidate(struct address_space *mapping, pgoff_t start,
 			  pgoff_t end, enum pcache_site site);
 void pcache_cc_sb_event(struct super_block *sb, enum pcache_site site);
 int pcache_cc_set_enabled(bool on);
-ssize_t pcache_cc_filesystems_show(char *buf);
-int pcache_cc_set_filesystems(const char *buf);
-bool pcache_cc_shared(void);
-void pcache_cc_set_shared(bool on);
 long pcache_cc_shared_pools(void);
 long pcache_cc_shared_members(void);
 bool pcache_cc_enabled(void);
@@ -110,8 +109,6 @@ bool pcache_fs_load(struct folio *folio);
 void pcache_fs_invalidate(int type, pgoff_t offset, unsigned int nr);
 void pcache_fs_swapoff(int type);
 int pcache_fs_set_enabled(bool on);
-extern bool pcache_fs_writeback;
-void pcache_fs_set_writeback(bool on);
 bool pcache_frontswap_enabled(void);
 int pcache_frontswap_init(struct kobject *tmem_dir);
 void pcache_frontswap_drain(void);

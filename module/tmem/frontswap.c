@@ -39,16 +39,32 @@
 #include "front.h"
 #include "trace.h"
 
+static const struct attribute_group fs_group;
+
 struct pcache_tmem_front pcache_frontswap = {
 	.name			= "persistent",
 	.persistent		= true,
 	.max_pool_percent	= 20,
 	.store_raw		= true,
 	.threshold		= 75,
+	.group			= &fs_group,
 	.set_enabled		= pcache_fs_set_enabled,
 };
 
-bool pcache_fs_writeback = true;
+/* tmem/persistent/writeback: when full, write the oldest pages back. */
+static bool pcache_fs_writeback = true;
+
+/*
+ * Writeback to make room starts when the pool uses FS_WB_FULL_PERCENT of
+ * its limit.  A writeback left with pages being swapped in looks again
+ * every FS_WB_POLL_MS, saying in dmesg every FS_WB_REPORT_POLLS polls
+ * (10 s) what is left.  Disabling the front waits FS_DISABLE_TIMEOUT for
+ * the pool to empty before it gives up with -EBUSY.
+ */
+#define FS_WB_FULL_PERCENT	90
+#define FS_WB_POLL_MS		20
+#define FS_WB_REPORT_POLLS	500
+#define FS_DISABLE_TIMEOUT	(10 * HZ)
 
 #define FS_OBJ_SHIFT	9
 #define FS_NO_POOL	-1
@@ -353,9 +369,9 @@ static int fs_writeback(unsigned long target, unsigned long timeout)
 		if (timeout && time_after(jiffies, end))
 			return -EBUSY;
 		/* Only pages being swapped in are left: let that finish. */
-		if (++stalls % 500 == 0)
+		if (++stalls % FS_WB_REPORT_POLLS == 0)
 			pr_info("%ld pages still to write back\n", fs_stored());
-		msleep(20);
+		msleep(FS_WB_POLL_MS);
 	}
 	return 0;
 }
@@ -369,10 +385,10 @@ static void fs_shrink_fn(struct work_struct *work)
 	unsigned long target;
 
 	if (!READ_ONCE(pcache_fs_writeback) || !stored ||
-	    used < limit * 9 / 10)
+	    used < limit * FS_WB_FULL_PERCENT / 100)
 		return;
-	/* Pages to keep so that the memory used falls to 90 % of the limit. */
-	target = stored * (limit * 9 / 10) / used;
+	/* Pages to keep so that the memory used falls to that mark. */
+	target = stored * (limit * FS_WB_FULL_PERCENT / 100) / used;
 	fs_writeback(target, HZ);
 }
 
@@ -382,13 +398,26 @@ static void fs_shrink_fn(struct work_struct *work)
  * and a pass queued by a store that read the knob just before is
  * cancelled, or runs, sees the knob off and writes nothing.
  */
-void pcache_fs_set_writeback(bool on)
+static int fs_set_writeback(void *unused, bool on)
 {
 	lockdep_assert_held(&pcache_config_mutex);
 	WRITE_ONCE(pcache_fs_writeback, on);
 	if (!on)
 		cancel_work_sync(&fs_shrink_work);
+	return 0;
 }
+
+PCACHE_BOOL_KNOB(fs_attr_writeback, writeback, &pcache_fs_writeback,
+		 fs_set_writeback);
+
+static struct attribute *fs_attrs[] = {
+	&fs_attr_writeback.attr.attr,
+	NULL,
+};
+
+static const struct attribute_group fs_group = {
+	.attrs = fs_attrs,
+};
 
 /*
  * Switching off writes every stored page back first; if some cannot be
@@ -411,7 +440,7 @@ int pcache_fs_set_enabled(bool on)
 	WRITE_ONCE(f->enabled, false);	/* stores refused from now on */
 	synchronize_srcu(&fs_srcu);	/* and none in flight */
 	cancel_work_sync(&fs_shrink_work);
-	ret = fs_writeback(0, 10 * HZ);
+	ret = fs_writeback(0, FS_DISABLE_TIMEOUT);
 	if (ret) {
 		WRITE_ONCE(f->enabled, true);
 		pr_warn("cannot disable: %ld stored pages could not be written back to swap\n",

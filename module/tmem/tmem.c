@@ -32,6 +32,7 @@
  * that a get from a shared pool can copy outside the lock while a flush
  * removes it.
  */
+#include <linux/err.h>
 #include <linux/idr.h>
 #include <linux/rcupdate.h>
 #include <linux/refcount.h>
@@ -207,6 +208,73 @@ int tmem_destroy_pool(int pool_id)
 	return 0;
 }
 
+/* A new entry holding the backend's copy of @page, or an ERR_PTR. */
+static struct tmem_entry *tmem_entry_new(struct tmem_pool *pool, u64 oid,
+					 u32 index, struct page *page,
+					 gfp_t gfp)
+{
+	struct tmem_entry *e;
+	int ret;
+
+	e = kmalloc(sizeof(*e), gfp | __GFP_NOWARN);
+	if (!e)
+		return ERR_PTR(-ENOMEM);
+	refcount_set(&e->ref, 1);
+	e->oid = oid;
+	e->index = index;
+	ret = pool->be->store(pool->be->priv, page, &e->handle, gfp);
+	if (ret) {
+		kfree(e);
+		return ERR_PTR(ret);
+	}
+	return e;
+}
+
+/* @oid's object in @pool, created if need be, or NULL; pool->lock held. */
+static struct tmem_obj *tmem_obj_get(struct tmem_pool *pool, u64 oid)
+{
+	struct tmem_obj *obj;
+
+	lockdep_assert_held(&pool->lock);
+	obj = xa_load(&pool->objs, oid);
+	if (obj)
+		return obj;
+	obj = kmalloc(sizeof(*obj), TMEM_GFP_LOCKED);
+	if (!obj)
+		return NULL;
+	xa_init(&obj->pages);
+	if (xa_err(xa_store(&pool->objs, oid, obj, TMEM_GFP_LOCKED))) {
+		kfree(obj);
+		return NULL;
+	}
+	return obj;
+}
+
+/*
+ * Link @e at its index of @obj, the newest of the pool's LRU; pool->lock
+ * held.  *@old is the entry it replaced, or on failure the one it unlinked
+ * from that index, for the caller to put: no older copy stays either way.
+ */
+static int tmem_link(struct tmem_pool *pool, struct tmem_obj *obj,
+		     struct tmem_entry *e, struct tmem_entry **old)
+{
+	struct tmem_entry *prev;
+
+	lockdep_assert_held(&pool->lock);
+	prev = xa_store(&obj->pages, e->index, e, TMEM_GFP_LOCKED);
+	if (xa_is_err(prev)) {
+		*old = tmem_unlink(pool, e->oid, e->index);
+		return xa_err(prev);
+	}
+	if (prev)
+		list_del(&prev->lru);
+	else
+		pool->nr_pages++;
+	list_add_tail(&e->lru, &pool->lru);
+	*old = prev;
+	return 0;
+}
+
 /**
  * tmem_put_page - copy @page into the pool at (@oid, @index)
  * @pool_id: the pool
@@ -225,60 +293,25 @@ int tmem_put_page(int pool_id, u64 oid, u32 index, struct page *page,
 	struct tmem_entry *e, *old = NULL;
 	struct tmem_obj *obj;
 	unsigned long flags;
-	int ret;
+	int ret = -ENOMEM;
 
 	if (!pool)
 		return -EINVAL;
-	e = kmalloc(sizeof(*e), gfp | __GFP_NOWARN);
-	if (!e) {
-		ret = -ENOMEM;
-		goto reject;
+	e = tmem_entry_new(pool, oid, index, page, gfp);
+	if (IS_ERR(e)) {
+		tmem_flush_page(pool_id, oid, index);
+		return PTR_ERR(e);
 	}
-	refcount_set(&e->ref, 1);
-	e->oid = oid;
-	e->index = index;
-	ret = pool->be->store(pool->be->priv, page, &e->handle, gfp);
-	if (ret) {
-		kfree(e);
-		goto reject;
-	}
-
 	spin_lock_irqsave(&pool->lock, flags);
-	obj = xa_load(&pool->objs, oid);
-	if (!obj) {
-		obj = kmalloc(sizeof(*obj), TMEM_GFP_LOCKED);
-		if (obj) {
-			xa_init(&obj->pages);
-			if (xa_err(xa_store(&pool->objs, oid, obj, TMEM_GFP_LOCKED))) {
-				kfree(obj);
-				obj = NULL;
-			}
-		}
-	}
-	if (obj) {
-		old = xa_store(&obj->pages, index, e, TMEM_GFP_LOCKED);
-		if (xa_is_err(old)) {
-			ret = xa_err(old);
-			old = tmem_unlink(pool, oid, index);
-		} else {
-			if (old)
-				list_del(&old->lru);
-			else
-				pool->nr_pages++;
-			list_add_tail(&e->lru, &pool->lru);
-		}
-	} else {
-		ret = -ENOMEM;
-	}
+	/* No object means no older copy to drop. */
+	obj = tmem_obj_get(pool, oid);
+	if (obj)
+		ret = tmem_link(pool, obj, e, &old);
 	spin_unlock_irqrestore(&pool->lock, flags);
 	if (old)
 		tmem_entry_put(pool, old);
 	if (ret)
 		tmem_entry_put(pool, e);
-	return ret;
-
-reject:
-	tmem_flush_page(pool_id, oid, index);
 	return ret;
 }
 

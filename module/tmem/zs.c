@@ -3,20 +3,21 @@
  * tmem backend "zs": each page compressed with a kernel crypto compressor
  * (lz4 by default) and kept in a zsmalloc pool, as zswap keeps swap pages.
  *
- * A handle is a pointer to a struct zs_entry, in one of these states:
+ * A handle is a pointer to a struct tmem_zs_entry, in one of these states:
  *
- *  ZS_SAME    every word of the page is one value: kept in the entry, no
- *             allocation;
- *  ZS_COMP    compressed, in zsmalloc, with the compressor named in
- *             e->comp (which a compressor switch keeps alive for it);
- *  ZS_RAW     incompressible, PAGE_SIZE bytes in zsmalloc;
- *  ZS_STAGED  stored from atomic context: a raw copy in a page of its own,
- *             queued to the worker, which moves it to ZS_COMP or ZS_RAW
- *             (or ZS_PAGE);
- *  ZS_PAGE    the worker could not move it into zsmalloc (no memory, or
- *             the compressor failed): the put was already accepted, so the
- *             entry keeps its raw page for good;
- *  ZS_DEAD    freed while ZS_STAGED: the worker owns it and releases it.
+ *  TMEM_ZS_SAME    every word of the page is one value: kept in the
+ *                  entry, no allocation;
+ *  TMEM_ZS_COMP    compressed, in zsmalloc, with the compressor named in
+ *                  e->comp (which a compressor switch keeps alive for it);
+ *  TMEM_ZS_RAW     incompressible, PAGE_SIZE bytes in zsmalloc;
+ *  TMEM_ZS_STAGED  stored from atomic context: a raw copy in a page of its
+ *                  own, queued to the worker, which moves it to
+ *                  TMEM_ZS_COMP or TMEM_ZS_RAW (or TMEM_ZS_PAGE);
+ *  TMEM_ZS_PAGE    the worker could not move it into zsmalloc (no memory,
+ *                  or the compressor failed): the put was already
+ *                  accepted, so the entry keeps its raw page for good;
+ *  TMEM_ZS_DEAD    freed while TMEM_ZS_STAGED: the worker owns it and
+ *                  releases it.
  *
  * Why a worker: cleancache puts come with interrupts off under the
  * mapping's i_pages lock (HARDIRQ-safe).  zsmalloc's locks are taken with
@@ -28,21 +29,22 @@
  * free memory, and empties both queues on every run.
  *
  * Races:
- *  - only the worker moves an entry out of ZS_STAGED, under zs->lock (an
+ *  - only the worker moves an entry out of TMEM_ZS_STAGED, under zs->lock (an
  *    irq-safe spinlock), and it frees the staged page only after that;
  *    load() copies a staged page under zs->lock, so it never reads a
  *    freed page, and sees the new state otherwise;
- *  - free() of a ZS_STAGED entry marks it ZS_DEAD under zs->lock and
+ *  - free() of a TMEM_ZS_STAGED entry marks it TMEM_ZS_DEAD under zs->lock and
  *    leaves the rest to the worker, which finds it dead either before
  *    compressing or when publishing (then it drops what it made);
  *  - every other state is final until free(): tmem never frees an entry
  *    while it loads it, so load() and free() do not race with each other;
  *  - destroy waits for the worker before it frees anything.
  *
- * Counters (struct tmem_zs_stats): stored counts the handles callers
+ * Gauges (struct tmem_zs_stats): stored counts the handles callers
  * hold, so free() drops it at once; the others count memory held, so a
  * deferred free drops them when the worker releases the entry.  A staged
- * page counts PAGE_SIZE bytes; ZS_RAW and ZS_PAGE entries count as raw.
+ * page counts PAGE_SIZE bytes; TMEM_ZS_RAW and TMEM_ZS_PAGE entries count
+ * as raw.
  * The worker never rejects, so its fallbacks are not counted as rejects.
  */
 #include <linux/cpumask.h>
@@ -59,6 +61,7 @@
 #include <linux/workqueue.h>
 #include <linux/zsmalloc.h>
 
+#include "../mutant.h"
 #include "zs.h"
 
 /*
@@ -66,49 +69,49 @@
  * beyond it a burst of atomic puts is rejected rather than pinning ever
  * more raw pages while the worker catches up.
  */
-#define ZS_MAX_STAGED		2048
+#define TMEM_ZS_MAX_STAGED		2048
 
 /*
  * zs_malloc() in process context: no direct reclaim, as zswap (the store
  * is itself reclaim's way out); zspages may be highmem and movable.
  */
-#define ZS_GFP	(__GFP_NORETRY | __GFP_NOWARN | __GFP_KSWAPD_RECLAIM | \
-		 __GFP_HIGHMEM | __GFP_MOVABLE)
+#define TMEM_ZS_GFP	(__GFP_NORETRY | __GFP_NOWARN | __GFP_KSWAPD_RECLAIM | \
+			 __GFP_HIGHMEM | __GFP_MOVABLE)
 
-enum zs_state {
-	ZS_SAME,
-	ZS_STAGED,
-	ZS_DEAD,
-	ZS_PAGE,
-	ZS_RAW,
-	ZS_COMP,
+enum tmem_zs_state {
+	TMEM_ZS_SAME,
+	TMEM_ZS_STAGED,
+	TMEM_ZS_DEAD,
+	TMEM_ZS_PAGE,
+	TMEM_ZS_RAW,
+	TMEM_ZS_COMP,
 };
 
-struct zs_comp;
+struct tmem_zs_comp;
 
-struct zs_entry {
+struct tmem_zs_entry {
 	struct llist_node node;		/* on zs->staged, or on zs->frees */
 	union {
-		unsigned long value;	/* ZS_SAME */
-		struct page *page;	/* ZS_STAGED, ZS_DEAD, ZS_PAGE */
-		unsigned long handle;	/* ZS_RAW, ZS_COMP */
+		unsigned long value;	/* TMEM_ZS_SAME */
+		struct page *page;	/* TMEM_ZS_STAGED, TMEM_ZS_DEAD, TMEM_ZS_PAGE */
+		unsigned long handle;	/* TMEM_ZS_RAW, TMEM_ZS_COMP */
 	};
-	struct zs_comp *comp;		/* ZS_COMP */
-	unsigned int length;		/* ZS_COMP: compressed bytes */
-	unsigned int state;		/* enum zs_state */
+	struct tmem_zs_comp *comp;		/* TMEM_ZS_COMP */
+	unsigned int length;		/* TMEM_ZS_COMP: compressed bytes */
+	unsigned int state;		/* enum tmem_zs_state */
 };
 
 /* One CPU's share of a compressor, as zswap's crypto_acomp_ctx. */
-struct zs_cpu {
+struct tmem_zs_cpu {
 	struct mutex mutex;		/* tfm and buffer */
 	struct crypto_comp *tfm;
 	u8 *buffer;			/* 2 pages: output may exceed a page */
 };
 
-struct zs_comp {
+struct tmem_zs_comp {
 	struct list_head list;		/* on zs->comps */
-	atomic_long_t users;		/* its ZS_COMP entries, compressions */
-	struct zs_cpu __percpu *cpu;
+	atomic_long_t users;		/* its TMEM_ZS_COMP entries, compressions */
+	struct tmem_zs_cpu __percpu *cpu;
 	char name[CRYPTO_MAX_ALG_NAME];
 };
 
@@ -117,19 +120,20 @@ struct tmem_zs {
 	struct zs_pool *pool;
 	struct workqueue_struct *wq;
 	struct work_struct work;
-	struct llist_head staged;	/* ZS_STAGED and ZS_DEAD entries */
+	struct llist_head staged;	/* TMEM_ZS_STAGED and TMEM_ZS_DEAD entries */
 	struct llist_head frees;	/* deferred zs_free()s */
-	spinlock_t lock;		/* leaving ZS_STAGED; irq-safe */
+	spinlock_t lock;		/* leaving TMEM_ZS_STAGED; irq-safe */
 	atomic_long_t pages;		/* raw pages outside zsmalloc */
 	bool store_raw;
 	unsigned int threshold;		/* percent of PAGE_SIZE */
 
 	struct mutex comp_mutex;	/* serialises set_compressor */
 	spinlock_t comp_lock;		/* cur, comps, a new user of cur */
-	struct zs_comp *cur;
+	struct tmem_zs_comp *cur;
 	struct list_head comps;
 
 	struct tmem_zs_stats stats;
+	struct pcache_counters rejects;	/* enum tmem_zs_reject */
 };
 
 /*
@@ -137,44 +141,44 @@ struct tmem_zs {
  * named after the module so that pcache.ko and pcache_kunit.ko, both with
  * this file, never create two caches of one name.
  */
-static DEFINE_MUTEX(zs_cache_mutex);
-static struct kmem_cache *zs_entry_cache;
-static unsigned int zs_cache_users;
+static DEFINE_MUTEX(tmem_zs_cache_mutex);
+static struct kmem_cache *tmem_zs_entry_cache;
+static unsigned int tmem_zs_cache_users;
 
-static int zs_cache_get(void)
+static int tmem_zs_cache_get(void)
 {
 	int ret = 0;
 
-	mutex_lock(&zs_cache_mutex);
-	if (!zs_cache_users) {
-		zs_entry_cache = kmem_cache_create(KBUILD_MODNAME "_zs_entry",
-						   sizeof(struct zs_entry), 0,
+	mutex_lock(&tmem_zs_cache_mutex);
+	if (!tmem_zs_cache_users) {
+		tmem_zs_entry_cache = kmem_cache_create(KBUILD_MODNAME "_zs_entry",
+							sizeof(struct tmem_zs_entry), 0,
 						   0, NULL);
-		if (!zs_entry_cache)
+		if (!tmem_zs_entry_cache)
 			ret = -ENOMEM;
 	}
 	if (!ret)
-		zs_cache_users++;
-	mutex_unlock(&zs_cache_mutex);
+		tmem_zs_cache_users++;
+	mutex_unlock(&tmem_zs_cache_mutex);
 	return ret;
 }
 
-static void zs_cache_put(void)
+static void tmem_zs_cache_put(void)
 {
-	mutex_lock(&zs_cache_mutex);
-	if (!--zs_cache_users) {
-		kmem_cache_destroy(zs_entry_cache);
-		zs_entry_cache = NULL;
+	mutex_lock(&tmem_zs_cache_mutex);
+	if (!--tmem_zs_cache_users) {
+		kmem_cache_destroy(tmem_zs_entry_cache);
+		tmem_zs_entry_cache = NULL;
 	}
-	mutex_unlock(&zs_cache_mutex);
+	mutex_unlock(&tmem_zs_cache_mutex);
 }
 
-static void zs_comp_free(struct zs_comp *comp)
+static void tmem_zs_comp_free(struct tmem_zs_comp *comp)
 {
 	int cpu;
 
 	for_each_possible_cpu(cpu) {
-		struct zs_cpu *c = per_cpu_ptr(comp->cpu, cpu);
+		struct tmem_zs_cpu *c = per_cpu_ptr(comp->cpu, cpu);
 
 		if (c->tfm)
 			crypto_free_comp(c->tfm);
@@ -190,16 +194,16 @@ static void zs_comp_free(struct zs_comp *comp)
  * CPU hotplug callbacks, and a task that migrates between picking its
  * CPU's share and locking it still finds a live one.
  */
-static struct zs_comp *zs_comp_alloc(const char *name)
+static struct tmem_zs_comp *tmem_zs_comp_alloc(const char *name)
 {
-	struct zs_comp *comp;
+	struct tmem_zs_comp *comp;
 	int cpu, ret = -ENOMEM;
 
 	comp = kzalloc(sizeof(*comp), GFP_KERNEL);
 	if (!comp)
 		return ERR_PTR(-ENOMEM);
 	strscpy(comp->name, name);
-	comp->cpu = alloc_percpu(struct zs_cpu);
+	comp->cpu = alloc_percpu(struct tmem_zs_cpu);
 	if (!comp->cpu) {
 		kfree(comp);
 		return ERR_PTR(-ENOMEM);
@@ -207,7 +211,7 @@ static struct zs_comp *zs_comp_alloc(const char *name)
 	for_each_possible_cpu(cpu)
 		mutex_init(&per_cpu_ptr(comp->cpu, cpu)->mutex);
 	for_each_possible_cpu(cpu) {
-		struct zs_cpu *c = per_cpu_ptr(comp->cpu, cpu);
+		struct tmem_zs_cpu *c = per_cpu_ptr(comp->cpu, cpu);
 		struct crypto_comp *tfm;
 
 		tfm = crypto_alloc_comp(name, 0, 0);
@@ -224,14 +228,14 @@ static struct zs_comp *zs_comp_alloc(const char *name)
 	return comp;
 
 fail:
-	zs_comp_free(comp);
+	tmem_zs_comp_free(comp);
 	return ERR_PTR(ret);
 }
 
 /* The current compressor, with a user taken: process context. */
-static struct zs_comp *zs_comp_get(struct tmem_zs *zs)
+static struct tmem_zs_comp *tmem_zs_comp_get(struct tmem_zs *zs)
 {
-	struct zs_comp *comp;
+	struct tmem_zs_comp *comp;
 
 	spin_lock(&zs->comp_lock);
 	comp = zs->cur;
@@ -241,15 +245,15 @@ static struct zs_comp *zs_comp_get(struct tmem_zs *zs)
 }
 
 /* This CPU's share of @comp, locked; the task may migrate, that is fine. */
-static struct zs_cpu *zs_cpu_lock(struct zs_comp *comp)
+static struct tmem_zs_cpu *tmem_zs_cpu_lock(struct tmem_zs_comp *comp)
 {
-	struct zs_cpu *c = raw_cpu_ptr(comp->cpu);
+	struct tmem_zs_cpu *c = raw_cpu_ptr(comp->cpu);
 
 	mutex_lock(&c->mutex);
 	return c;
 }
 
-static bool zs_same_filled(struct page *page, unsigned long *value)
+static bool tmem_zs_same_filled(struct page *page, unsigned long *value)
 {
 	unsigned long *data = kmap_local_page(page);
 	unsigned int i, n = PAGE_SIZE / sizeof(*data);
@@ -262,12 +266,12 @@ static bool zs_same_filled(struct page *page, unsigned long *value)
 	return same;
 }
 
-/* Where zs_compress() put a page. */
-struct zs_result {
-	unsigned int state;		/* ZS_COMP or ZS_RAW */
+/* Where tmem_zs_compress() put a page. */
+struct tmem_zs_result {
+	unsigned int state;		/* TMEM_ZS_COMP or TMEM_ZS_RAW */
 	unsigned long handle;
 	unsigned int length;
-	struct zs_comp *comp;		/* ZS_COMP: holds a user */
+	struct tmem_zs_comp *comp;		/* TMEM_ZS_COMP: holds a user */
 };
 
 /*
@@ -278,13 +282,13 @@ struct zs_result {
  * Return: 0 and *@r filled, or -E2BIG (incompressible, mode reject),
  * -ENOMEM (zs_malloc failed), or the compressor's error.
  */
-static int zs_compress(struct tmem_zs *zs, struct page *page, bool accepted,
-		       struct zs_result *r)
+static int tmem_zs_compress(struct tmem_zs *zs, struct page *page,
+			    bool accepted, struct tmem_zs_result *r)
 {
 	unsigned int dlen = 2 * PAGE_SIZE;
 	unsigned int limit = PAGE_SIZE * READ_ONCE(zs->threshold) / 100;
-	struct zs_comp *comp = zs_comp_get(zs);
-	struct zs_cpu *c = zs_cpu_lock(comp);
+	struct tmem_zs_comp *comp = tmem_zs_comp_get(zs);
+	struct tmem_zs_cpu *c = tmem_zs_cpu_lock(comp);
 	void *src, *dst;
 	int ret;
 
@@ -293,37 +297,37 @@ static int zs_compress(struct tmem_zs *zs, struct page *page, bool accepted,
 	kunmap_local(src);
 	if (ret) {
 		if (!accepted)
-			atomic_long_inc(&zs->stats.reject_compress_fail);
+			pcache_count(&zs->rejects, TMEM_ZS_REJECT_COMPRESS_FAIL);
 		goto out;
 	}
 	if (dlen > limit) {
 		if (!accepted && !READ_ONCE(zs->store_raw)) {
-			atomic_long_inc(&zs->stats.reject_compress_poor);
+			pcache_count(&zs->rejects, TMEM_ZS_REJECT_COMPRESS_POOR);
 			ret = -E2BIG;
 			goto out;
 		}
-		r->state = ZS_RAW;
+		r->state = TMEM_ZS_RAW;
 		r->length = PAGE_SIZE;
 	} else {
-		r->state = ZS_COMP;
+		r->state = TMEM_ZS_COMP;
 		r->length = dlen;
 	}
-	r->handle = zs_malloc(zs->pool, r->length, ZS_GFP);
+	r->handle = zs_malloc(zs->pool, r->length, TMEM_ZS_GFP);
 	if (IS_ERR_VALUE(r->handle)) {
 		if (!accepted)
-			atomic_long_inc(&zs->stats.reject_alloc_fail);
+			pcache_count(&zs->rejects, TMEM_ZS_REJECT_ALLOC_FAIL);
 		ret = -ENOMEM;
 		goto out;
 	}
 	dst = zs_map_object(zs->pool, r->handle, ZS_MM_WO);
-	if (r->state == ZS_COMP)
+	if (r->state == TMEM_ZS_COMP)
 		memcpy(dst, c->buffer, dlen);
 	else
 		memcpy_from_page(dst, page, 0, PAGE_SIZE);
 	zs_unmap_object(zs->pool, r->handle);
 out:
 	mutex_unlock(&c->mutex);
-	if (!ret && r->state == ZS_COMP) {
+	if (!ret && r->state == TMEM_ZS_COMP) {
 		r->comp = comp;
 	} else {
 		r->comp = NULL;
@@ -332,27 +336,27 @@ out:
 	return ret;
 }
 
-/* Account a zs_compress() result now held by an entry. */
-static void zs_account(struct tmem_zs *zs, const struct zs_result *r)
+/* Account a tmem_zs_compress() result now held by an entry. */
+static void tmem_zs_account(struct tmem_zs *zs, const struct tmem_zs_result *r)
 {
-	if (r->state == ZS_RAW)
+	if (r->state == TMEM_ZS_RAW)
 		atomic_long_inc(&zs->stats.raw);
 	atomic_long_add(r->length, &zs->stats.bytes);
 }
 
 /*
- * Free @e and what it holds, in any state but ZS_STAGED.  ZS_RAW and
- * ZS_COMP take zsmalloc's locks: process context with interrupts on.
+ * Free @e and what it holds, in any state but TMEM_ZS_STAGED.  TMEM_ZS_RAW and
+ * TMEM_ZS_COMP take zsmalloc's locks: process context with interrupts on.
  */
-static void zs_release(struct tmem_zs *zs, struct zs_entry *e)
+static void tmem_zs_release(struct tmem_zs *zs, struct tmem_zs_entry *e)
 {
 	switch (e->state) {
-	case ZS_SAME:
+	case TMEM_ZS_SAME:
 		atomic_long_dec(&zs->stats.same_filled);
 		break;
-	case ZS_DEAD:
-	case ZS_PAGE:
-		if (e->state == ZS_DEAD)
+	case TMEM_ZS_DEAD:
+	case TMEM_ZS_PAGE:
+		if (e->state == TMEM_ZS_DEAD)
 			atomic_long_dec(&zs->stats.staged);
 		else
 			atomic_long_dec(&zs->stats.raw);
@@ -360,14 +364,14 @@ static void zs_release(struct tmem_zs *zs, struct zs_entry *e)
 		atomic_long_dec(&zs->pages);
 		atomic_long_sub(PAGE_SIZE, &zs->stats.bytes);
 		break;
-	case ZS_RAW:
+	case TMEM_ZS_RAW:
 		atomic_long_dec(&zs->stats.raw);
 		fallthrough;
-	case ZS_COMP:
+	case TMEM_ZS_COMP:
 		zs_free(zs->pool, e->handle);
-		atomic_long_sub(e->state == ZS_COMP ? e->length : PAGE_SIZE,
+		atomic_long_sub(e->state == TMEM_ZS_COMP ? e->length : PAGE_SIZE,
 				&zs->stats.bytes);
-		if (e->state == ZS_COMP)
+		if (e->state == TMEM_ZS_COMP)
 			atomic_long_dec(&e->comp->users);
 		break;
 	default:
@@ -375,43 +379,43 @@ static void zs_release(struct tmem_zs *zs, struct zs_entry *e)
 			  e->state);
 		return;
 	}
-	kmem_cache_free(zs_entry_cache, e);
+	kmem_cache_free(tmem_zs_entry_cache, e);
 }
 
 /* The worker: move one staged entry into zsmalloc, or release it. */
-static void zs_convert(struct tmem_zs *zs, struct zs_entry *e)
+static void tmem_zs_convert(struct tmem_zs *zs, struct tmem_zs_entry *e)
 {
 	struct page *page = e->page;	/* only the worker changes it */
-	struct zs_result r;
+	struct tmem_zs_result r;
 	unsigned long flags;
 	unsigned int state;
 	int ret;
 
 	/* Freed before its turn: nothing to compress. */
-	if (READ_ONCE(e->state) == ZS_DEAD) {
-		zs_release(zs, e);
+	if (READ_ONCE(e->state) == TMEM_ZS_DEAD) {
+		tmem_zs_release(zs, e);
 		return;
 	}
 
-	ret = zs_compress(zs, page, true, &r);
+	ret = tmem_zs_compress(zs, page, true, &r);
 
 	spin_lock_irqsave(&zs->lock, flags);
 	state = e->state;
-	if (state == ZS_STAGED) {
+	if (state == TMEM_ZS_STAGED) {
 		/*
 		 * Counted before it is published: free() may release the
 		 * entry as soon as the lock is dropped.
 		 */
 		atomic_long_dec(&zs->stats.staged);
 		if (ret) {
-			state = ZS_PAGE;
+			state = TMEM_ZS_PAGE;
 			atomic_long_inc(&zs->stats.raw);
 		} else {
 			state = r.state;
 			e->handle = r.handle;
 			e->length = r.length;
 			e->comp = r.comp;
-			zs_account(zs, &r);
+			tmem_zs_account(zs, &r);
 			atomic_long_sub(PAGE_SIZE, &zs->stats.bytes);
 		}
 		/* Pairs with the lockless smp_load_acquire() of load/free. */
@@ -419,60 +423,60 @@ static void zs_convert(struct tmem_zs *zs, struct zs_entry *e)
 	}
 	spin_unlock_irqrestore(&zs->lock, flags);
 
-	if (state == ZS_DEAD) {
+	if (state == TMEM_ZS_DEAD) {
 		/* Freed while being compressed: drop what was made too. */
 		if (!ret) {
 			zs_free(zs->pool, r.handle);
 			if (r.comp)
 				atomic_long_dec(&r.comp->users);
 		}
-		zs_release(zs, e);
+		tmem_zs_release(zs, e);
 		return;
 	}
-	/* @e may be gone by now; a ZS_PAGE entry kept @page. */
-	if (state != ZS_PAGE) {
+	/* @e may be gone by now; a TMEM_ZS_PAGE entry kept @page. */
+	if (state != TMEM_ZS_PAGE) {
 		__free_page(page);
 		atomic_long_dec(&zs->pages);
 	}
 }
 
-static void zs_work(struct work_struct *work)
+static void tmem_zs_work(struct work_struct *work)
 {
 	struct tmem_zs *zs = container_of(work, struct tmem_zs, work);
-	struct zs_entry *e, *next;
+	struct tmem_zs_entry *e, *next;
 	struct llist_node *list;
 
 	/* Frees first: they give memory back. */
 	list = llist_del_all(&zs->frees);
 	llist_for_each_entry_safe(e, next, list, node)
-		zs_release(zs, e);
+		tmem_zs_release(zs, e);
 
 	/* Oldest first; a store queued meanwhile queues the work again. */
 	list = llist_reverse_order(llist_del_all(&zs->staged));
 	llist_for_each_entry_safe(e, next, list, node) {
-		zs_convert(zs, e);
+		tmem_zs_convert(zs, e);
 		cond_resched();
 	}
 }
 
 /* Atomic context: copy @page aside for the worker. */
-static int zs_stage(struct tmem_zs *zs, struct zs_entry *e, struct page *page,
-		    gfp_t gfp)
+static int tmem_zs_stage(struct tmem_zs *zs, struct tmem_zs_entry *e,
+			 struct page *page, gfp_t gfp)
 {
 	struct page *copy;
 
-	if (atomic_long_read(&zs->stats.staged) >= ZS_MAX_STAGED) {
-		atomic_long_inc(&zs->stats.reject_alloc_fail);
+	if (atomic_long_read(&zs->stats.staged) >= TMEM_ZS_MAX_STAGED) {
+		pcache_count(&zs->rejects, TMEM_ZS_REJECT_ALLOC_FAIL);
 		return -ENOMEM;
 	}
 	copy = alloc_page(gfp | __GFP_NOWARN);
 	if (!copy) {
-		atomic_long_inc(&zs->stats.reject_alloc_fail);
+		pcache_count(&zs->rejects, TMEM_ZS_REJECT_ALLOC_FAIL);
 		return -ENOMEM;
 	}
 	copy_highpage(copy, page);
 	e->page = copy;
-	e->state = ZS_STAGED;
+	e->state = TMEM_ZS_STAGED;
 	atomic_long_inc(&zs->stats.staged);
 	atomic_long_inc(&zs->pages);
 	atomic_long_add(PAGE_SIZE, &zs->stats.bytes);
@@ -482,50 +486,50 @@ static int zs_stage(struct tmem_zs *zs, struct zs_entry *e, struct page *page,
 	return 0;
 }
 
-static int zs_store(void *priv, struct page *page, unsigned long *handle,
-		    gfp_t gfp)
+static int tmem_zs_store(void *priv, struct page *page, unsigned long *handle,
+			 gfp_t gfp)
 {
 	struct tmem_zs *zs = priv;
-	struct zs_result r;
-	struct zs_entry *e;
+	struct tmem_zs_result r;
+	struct tmem_zs_entry *e;
 	int ret;
 
-	e = kmem_cache_alloc(zs_entry_cache, gfp | __GFP_NOWARN);
+	e = kmem_cache_alloc(tmem_zs_entry_cache, gfp | __GFP_NOWARN);
 	if (!e) {
-		atomic_long_inc(&zs->stats.reject_kmemcache_fail);
+		pcache_count(&zs->rejects, TMEM_ZS_REJECT_KMEMCACHE_FAIL);
 		return -ENOMEM;
 	}
 
-	if (zs_same_filled(page, &e->value)) {
-		e->state = ZS_SAME;
+	if (tmem_zs_same_filled(page, &e->value)) {
+		e->state = TMEM_ZS_SAME;
 		atomic_long_inc(&zs->stats.same_filled);
 	} else if (!gfpflags_allow_blocking(gfp)) {
-		ret = zs_stage(zs, e, page, gfp);
+		ret = tmem_zs_stage(zs, e, page, gfp);
 		if (ret)
 			goto fail;
 	} else {
-		ret = zs_compress(zs, page, false, &r);
+		ret = tmem_zs_compress(zs, page, false, &r);
 		if (ret)
 			goto fail;
 		e->handle = r.handle;
 		e->length = r.length;
 		e->comp = r.comp;
 		e->state = r.state;
-		zs_account(zs, &r);
+		tmem_zs_account(zs, &r);
 	}
 	atomic_long_inc(&zs->stats.stored);
 	*handle = (unsigned long)e;
 	return 0;
 
 fail:
-	kmem_cache_free(zs_entry_cache, e);
+	kmem_cache_free(tmem_zs_entry_cache, e);
 	return ret;
 }
 
-static int zs_decompress(struct tmem_zs *zs, struct zs_entry *e,
-			 struct page *page)
+static int tmem_zs_decompress(struct tmem_zs *zs, struct tmem_zs_entry *e,
+			      struct page *page)
 {
-	struct zs_cpu *c = zs_cpu_lock(e->comp);
+	struct tmem_zs_cpu *c = tmem_zs_cpu_lock(e->comp);
 	unsigned int dlen = PAGE_SIZE;
 	void *src, *dst;
 	int ret;
@@ -544,76 +548,76 @@ static int zs_decompress(struct tmem_zs *zs, struct zs_entry *e,
 	return ret;
 }
 
-static int zs_load(void *priv, unsigned long handle, struct page *page)
+static int tmem_zs_load(void *priv, unsigned long handle, struct page *page)
 {
-	struct zs_entry *e = (struct zs_entry *)handle;
+	struct tmem_zs_entry *e = (struct tmem_zs_entry *)handle;
 	struct tmem_zs *zs = priv;
 	unsigned long flags;
 	unsigned int state;
 	void *p;
 
-	/* Pairs with zs_convert()'s release: the fields of a new state. */
+	/* Pairs with tmem_zs_convert()'s release: the fields of a new state. */
 	state = smp_load_acquire(&e->state);
-	if (state == ZS_STAGED) {
+	if (state == TMEM_ZS_STAGED) {
 		/* Under the lock the worker cannot free the page. */
 		spin_lock_irqsave(&zs->lock, flags);
 		state = e->state;
-		if (state == ZS_STAGED)
+		if (state == TMEM_ZS_STAGED)
 			copy_highpage(page, e->page);
 		spin_unlock_irqrestore(&zs->lock, flags);
-		if (state == ZS_STAGED)
+		if (state == TMEM_ZS_STAGED)
 			return 0;
 	}
 
 	switch (state) {
-	case ZS_SAME:
+	case TMEM_ZS_SAME:
 		p = kmap_local_page(page);
 		memset_l(p, e->value, PAGE_SIZE / sizeof(unsigned long));
 		kunmap_local(p);
 		return 0;
-	case ZS_PAGE:
+	case TMEM_ZS_PAGE:
 		copy_highpage(page, e->page);
 		return 0;
-	case ZS_RAW:
+	case TMEM_ZS_RAW:
 		p = zs_map_object(zs->pool, e->handle, ZS_MM_RO);
 		memcpy_to_page(page, 0, p, PAGE_SIZE);
 		zs_unmap_object(zs->pool, e->handle);
 		return 0;
-	case ZS_COMP:
-		return zs_decompress(zs, e, page);
+	case TMEM_ZS_COMP:
+		return tmem_zs_decompress(zs, e, page);
 	}
 	WARN_ONCE(1, "tmem zs: load of an entry in state %u\n", state);
 	return -EINVAL;
 }
 
-static void zs_free_op(void *priv, unsigned long handle)
+static void tmem_zs_free(void *priv, unsigned long handle)
 {
-	struct zs_entry *e = (struct zs_entry *)handle;
+	struct tmem_zs_entry *e = (struct tmem_zs_entry *)handle;
 	struct tmem_zs *zs = priv;
 	unsigned long flags;
 	unsigned int state;
 
 	atomic_long_dec(&zs->stats.stored);
-	/* Pairs with zs_convert()'s release: the fields of a new state. */
+	/* Pairs with tmem_zs_convert()'s release: the fields of a new state. */
 	state = smp_load_acquire(&e->state);
-	if (state == ZS_STAGED) {
+	if (state == TMEM_ZS_STAGED) {
 		spin_lock_irqsave(&zs->lock, flags);
 		state = e->state;
-		if (state == ZS_STAGED)
-			WRITE_ONCE(e->state, ZS_DEAD);
+		if (state == TMEM_ZS_STAGED)
+			WRITE_ONCE(e->state, TMEM_ZS_DEAD);
 		spin_unlock_irqrestore(&zs->lock, flags);
-		if (state == ZS_STAGED)
+		if (state == TMEM_ZS_STAGED)
 			return;		/* the worker has it queued */
 	}
 
 	/* zs_free() takes zsmalloc's locks, which must not nest in ours. */
-	if ((state == ZS_RAW || state == ZS_COMP) &&
+	if ((state == TMEM_ZS_RAW || state == TMEM_ZS_COMP) &&
 	    (irqs_disabled() || in_interrupt())) {
 		llist_add(&e->node, &zs->frees);
 		queue_work(zs->wq, &zs->work);
 		return;
 	}
-	zs_release(zs, e);
+	tmem_zs_release(zs, e);
 }
 
 /**
@@ -630,7 +634,7 @@ static void zs_free_op(void *priv, unsigned long handle)
  */
 struct tmem_zs *tmem_zs_create(const char *name, const char *compressor)
 {
-	struct zs_comp *comp;
+	struct tmem_zs_comp *comp;
 	struct tmem_zs *zs;
 	int ret = -ENOMEM;
 
@@ -639,22 +643,24 @@ struct tmem_zs *tmem_zs_create(const char *name, const char *compressor)
 	zs = kzalloc(sizeof(*zs), GFP_KERNEL);
 	if (!zs)
 		return ERR_PTR(-ENOMEM);
-	if (zs_cache_get())
+	if (pcache_counters_init(&zs->rejects, TMEM_ZS_NR_REJECTS))
 		goto free_zs;
+	if (tmem_zs_cache_get())
+		goto free_counters;
 	zs->pool = zs_create_pool(name);
 	if (!zs->pool)
 		goto put_cache;
-	zs->wq = alloc_workqueue("%s", WQ_UNBOUND | WQ_MEM_RECLAIM,
-				 0, name);
+	zs->wq = alloc_workqueue(pcache_mutant(14) ? "tmem_zs_%s" : "%s",
+				 WQ_UNBOUND | WQ_MEM_RECLAIM, 0, name);
 	if (!zs->wq)
 		goto destroy_pool;
-	comp = zs_comp_alloc(compressor);
+	comp = tmem_zs_comp_alloc(compressor);
 	if (IS_ERR(comp)) {
 		ret = PTR_ERR(comp);
 		goto destroy_wq;
 	}
 
-	INIT_WORK(&zs->work, zs_work);
+	INIT_WORK(&zs->work, tmem_zs_work);
 	init_llist_head(&zs->staged);
 	init_llist_head(&zs->frees);
 	spin_lock_init(&zs->lock);
@@ -666,8 +672,8 @@ struct tmem_zs *tmem_zs_create(const char *name, const char *compressor)
 	list_add(&comp->list, &zs->comps);
 	zs->cur = comp;
 	zs->be = (struct tmem_backend){
-		.name = "zs", .store = zs_store, .load = zs_load,
-		.free = zs_free_op, .priv = zs,
+		.name = "zs", .store = tmem_zs_store, .load = tmem_zs_load,
+		.free = tmem_zs_free, .priv = zs,
 	};
 	return zs;
 
@@ -676,7 +682,9 @@ destroy_wq:
 destroy_pool:
 	zs_destroy_pool(zs->pool);
 put_cache:
-	zs_cache_put();
+	tmem_zs_cache_put();
+free_counters:
+	pcache_counters_free(&zs->rejects);
 free_zs:
 	kfree(zs);
 	return ERR_PTR(ret);
@@ -691,7 +699,7 @@ free_zs:
  */
 void tmem_zs_destroy(struct tmem_zs *zs)
 {
-	struct zs_comp *comp, *tmp;
+	struct tmem_zs_comp *comp, *tmp;
 
 	if (IS_ERR_OR_NULL(zs))
 		return;
@@ -701,11 +709,12 @@ void tmem_zs_destroy(struct tmem_zs *zs)
 		  "tmem zs: destroyed with %ld pages stored\n",
 		  atomic_long_read(&zs->stats.stored));
 	list_for_each_entry_safe(comp, tmp, &zs->comps, list)
-		zs_comp_free(comp);
+		tmem_zs_comp_free(comp);
 	zs_destroy_pool(zs->pool);
 	mutex_destroy(&zs->comp_mutex);
+	pcache_counters_free(&zs->rejects);
 	kfree(zs);
-	zs_cache_put();
+	tmem_zs_cache_put();
 }
 
 /**
@@ -732,7 +741,7 @@ const struct tmem_backend *tmem_zs_backend(struct tmem_zs *zs)
  */
 int tmem_zs_set_compressor(struct tmem_zs *zs, const char *name)
 {
-	struct zs_comp *comp, *tmp, *found = NULL;
+	struct tmem_zs_comp *comp, *tmp, *found = NULL;
 	LIST_HEAD(unused);
 	bool new = false;
 
@@ -748,7 +757,7 @@ int tmem_zs_set_compressor(struct tmem_zs *zs, const char *name)
 		}
 	}
 	if (!found) {
-		found = zs_comp_alloc(name);
+		found = tmem_zs_comp_alloc(name);
 		if (IS_ERR(found)) {
 			mutex_unlock(&zs->comp_mutex);
 			return PTR_ERR(found);
@@ -772,7 +781,7 @@ int tmem_zs_set_compressor(struct tmem_zs *zs, const char *name)
 	mutex_unlock(&zs->comp_mutex);
 
 	list_for_each_entry_safe(comp, tmp, &unused, list)
-		zs_comp_free(comp);
+		tmem_zs_comp_free(comp);
 	return 0;
 }
 
@@ -845,4 +854,16 @@ void tmem_zs_drain(struct tmem_zs *zs)
 struct tmem_zs_stats *tmem_zs_stats(struct tmem_zs *zs)
 {
 	return &zs->stats;
+}
+
+/**
+ * tmem_zs_rejects - how many stores @zs refused, and why
+ * @zs: the backend
+ * @why: the reason
+ *
+ * Return: the count since tmem_zs_create().
+ */
+unsigned long tmem_zs_rejects(struct tmem_zs *zs, enum tmem_zs_reject why)
+{
+	return pcache_counter_read(&zs->rejects, why);
 }

@@ -58,6 +58,11 @@ static long zt_stat(atomic_long_t *v)
 	return atomic_long_read(v);
 }
 
+static long zt_rejects(struct tmem_zs *zs, enum tmem_zs_reject why)
+{
+	return tmem_zs_rejects(zs, why);
+}
+
 static void fill(struct page *page, enum zt_kind kind, u8 seed)
 {
 	u8 *p = kmap_local_page(page);
@@ -255,7 +260,7 @@ static void zs_incompressible_raw(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, zt_stat(&t->st->stored), 1);
 	KUNIT_EXPECT_EQ(test, zt_stat(&t->st->raw), 1);
 	KUNIT_EXPECT_EQ(test, zt_stat(&t->st->bytes), (long)PAGE_SIZE);
-	KUNIT_EXPECT_EQ(test, zt_stat(&t->st->reject_compress_poor), 0);
+	KUNIT_EXPECT_EQ(test, zt_rejects(t->zs, TMEM_ZS_REJECT_COMPRESS_POOR), 0);
 	KUNIT_EXPECT_GE(test, tmem_zs_total_pages(t->zs), 1UL);
 	zt_check(test, 0);
 	zt_drop(t, 0);
@@ -269,7 +274,7 @@ static void zs_incompressible_reject(struct kunit *test)
 	tmem_zs_set_store_raw(t->zs, false);
 	fill(t->in[0], ZT_RANDOM, 0);
 	KUNIT_EXPECT_EQ(test, zt_store(t, 0, GFP_KERNEL), -E2BIG);
-	KUNIT_EXPECT_EQ(test, zt_stat(&t->st->reject_compress_poor), 1);
+	KUNIT_EXPECT_EQ(test, zt_rejects(t->zs, TMEM_ZS_REJECT_COMPRESS_POOR), 1);
 	KUNIT_EXPECT_EQ(test, zt_stat(&t->st->stored), 0);
 	KUNIT_EXPECT_EQ(test, zt_stat(&t->st->bytes), 0);
 
@@ -280,14 +285,14 @@ static void zs_incompressible_reject(struct kunit *test)
 	tmem_zs_set_threshold(t->zs, 1);
 	fill(t->in[2], ZT_PATTERN, 4);
 	KUNIT_EXPECT_EQ(test, zt_store(t, 2, GFP_KERNEL), -E2BIG);
-	KUNIT_EXPECT_EQ(test, zt_stat(&t->st->reject_compress_poor), 2);
+	KUNIT_EXPECT_EQ(test, zt_rejects(t->zs, TMEM_ZS_REJECT_COMPRESS_POOR), 2);
 	/* Same-filled pages are never rejected. */
 	zt_put(test, 3, ZT_ZERO, 0);
 	zt_check(test, 3);
 	KUNIT_EXPECT_EQ(test, zt_stat(&t->st->stored), 2);
 	KUNIT_EXPECT_EQ(test, zt_stat(&t->st->raw), 0);
-	KUNIT_EXPECT_EQ(test, zt_stat(&t->st->reject_compress_fail), 0);
-	KUNIT_EXPECT_EQ(test, zt_stat(&t->st->reject_alloc_fail), 0);
+	KUNIT_EXPECT_EQ(test, zt_rejects(t->zs, TMEM_ZS_REJECT_COMPRESS_FAIL), 0);
+	KUNIT_EXPECT_EQ(test, zt_rejects(t->zs, TMEM_ZS_REJECT_ALLOC_FAIL), 0);
 	zt_drop(t, 1);
 	zt_drop(t, 3);
 	zt_expect_empty(test);
@@ -453,10 +458,10 @@ static void zs_stats_balance(struct kunit *test)
 		zt_drop(t, i);
 	spin_unlock_irqrestore(&zt_irq_lock, flags);
 	zt_expect_empty(test);
-	KUNIT_EXPECT_EQ(test, zt_stat(&t->st->reject_compress_poor), 0);
-	KUNIT_EXPECT_EQ(test, zt_stat(&t->st->reject_compress_fail), 0);
-	KUNIT_EXPECT_EQ(test, zt_stat(&t->st->reject_alloc_fail), 0);
-	KUNIT_EXPECT_EQ(test, zt_stat(&t->st->reject_kmemcache_fail), 0);
+	KUNIT_EXPECT_EQ(test, zt_rejects(t->zs, TMEM_ZS_REJECT_COMPRESS_POOR), 0);
+	KUNIT_EXPECT_EQ(test, zt_rejects(t->zs, TMEM_ZS_REJECT_COMPRESS_FAIL), 0);
+	KUNIT_EXPECT_EQ(test, zt_rejects(t->zs, TMEM_ZS_REJECT_ALLOC_FAIL), 0);
+	KUNIT_EXPECT_EQ(test, zt_rejects(t->zs, TMEM_ZS_REJECT_KMEMCACHE_FAIL), 0);
 }
 
 struct zt_thread {
