@@ -251,11 +251,12 @@ static struct pcache_bool_knob _var = {					\
 	__PCACHE_BOOL_KNOB(_var, _name, _set, false, .val = _val)
 
 /*
- * A list of filesystem types, as in fork/filesystems: names separated by
- * blanks or commas, at least one, at most PCACHE_FS_LIST_MAX, each of
- * @known (a NULL-terminated list of the types a feature is known to work
- * on) or, with @known NULL, a registered filesystem type.  Readers test a
- * superblock's type in any context (RCU); a write publishes a new list.
+ * A filesystems file (fork/filesystems, ...): filesystem type names
+ * separated by blanks or commas, at least one, at most
+ * PCACHE_FS_LIST_MAX, each of @known (a NULL-terminated list of the types
+ * a feature is known to work on) or, with @known NULL, a registered
+ * filesystem type.  Readers test a superblock's type in any context
+ * (RCU); a write publishes a new list.
  */
 #define PCACHE_FS_LIST_MAX	8
 
@@ -263,24 +264,39 @@ struct pcache_fs_names;
 struct super_block;
 
 /**
- * struct pcache_fs_list - a filesystem allow-list knob's value
+ * struct pcache_fs_list - a filesystem allow-list knob
+ * @attr: its file
  * @names: the list now; RCU, replaced under pcache_config_mutex
  * @known: the types it may hold, or NULL: any registered type
- * @what: the knob's name in dmesg ("fork: filesystems")
+ * @what: the knob's name in dmesg ("fork/filesystems")
  * @empty: what to do instead of an empty list, for dmesg
+ * @changed: if set, told of a new list, under pcache_config_mutex
  */
 struct pcache_fs_list {
+	struct kobj_attribute attr;
 	struct pcache_fs_names __rcu *names;
 	const char * const *known;
 	const char *what;
 	const char *empty;
+	void (*changed)(void);
 };
+
+ssize_t pcache_fs_list_attr_show(struct kobject *k, struct kobj_attribute *a,
+				 char *buf);
+ssize_t pcache_fs_list_attr_store(struct kobject *k, struct kobj_attribute *a,
+				  const char *buf, size_t len);
+
+#define PCACHE_FS_LIST(_var, _known, _what, _empty, _changed)		\
+static struct pcache_fs_list _var = {					\
+	.attr = __ATTR(filesystems, 0644, pcache_fs_list_attr_show,	\
+		       pcache_fs_list_attr_store),			\
+	.known = _known, .what = _what, .empty = _empty,		\
+	.changed = _changed,						\
+}
 
 int pcache_fs_list_init(struct pcache_fs_list *l, const char *names);
 void pcache_fs_list_free(struct pcache_fs_list *l);
 bool pcache_fs_list_has(struct pcache_fs_list *l, struct super_block *sb);
-ssize_t pcache_fs_list_show(struct pcache_fs_list *l, char *buf);
-int pcache_fs_list_set(struct pcache_fs_list *l, const char *buf);
 void pcache_fs_list_iterate_supers(struct pcache_fs_list *l,
 				   void (*fn)(struct super_block *sb, void *arg),
 				   void *arg);

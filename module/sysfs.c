@@ -310,8 +310,10 @@ bool pcache_fs_list_has(struct pcache_fs_list *l, struct super_block *sb)
 	return found;
 }
 
-ssize_t pcache_fs_list_show(struct pcache_fs_list *l, char *buf)
+ssize_t pcache_fs_list_attr_show(struct kobject *k, struct kobj_attribute *a,
+				 char *buf)
 {
+	struct pcache_fs_list *l = container_of(a, struct pcache_fs_list, attr);
 	struct pcache_fs_names *n;
 	unsigned int i;
 	ssize_t len = 0;
@@ -326,15 +328,16 @@ ssize_t pcache_fs_list_show(struct pcache_fs_list *l, char *buf)
 }
 
 /*
- * A write of @l's knob, under pcache_config_mutex: the new list, or
- * -EINVAL and the list kept.  Readers see the old list or the new one.
+ * A new list, or -EINVAL and the list kept.  Readers see the old list or
+ * the new one; ->changed() is told under pcache_config_mutex.
  */
-int pcache_fs_list_set(struct pcache_fs_list *l, const char *buf)
+ssize_t pcache_fs_list_attr_store(struct kobject *k, struct kobj_attribute *a,
+				  const char *buf, size_t len)
 {
+	struct pcache_fs_list *l = container_of(a, struct pcache_fs_list, attr);
 	struct pcache_fs_names *n, *old;
 	int ret;
 
-	lockdep_assert_held(&pcache_config_mutex);
 	n = kzalloc(sizeof(*n), GFP_KERNEL);
 	if (!n)
 		return -ENOMEM;
@@ -343,10 +346,14 @@ int pcache_fs_list_set(struct pcache_fs_list *l, const char *buf)
 		kfree(n);
 		return ret;
 	}
+	mutex_lock(&pcache_config_mutex);
 	old = pcache_fs_list_get(l);
 	rcu_assign_pointer(l->names, n);
+	if (l->changed)
+		l->changed();
+	mutex_unlock(&pcache_config_mutex);
 	kfree_rcu(old, rcu);
-	return 0;
+	return len;
 }
 
 /* Call @fn for every mounted superblock of a listed type; may sleep. */

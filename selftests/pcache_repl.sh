@@ -201,31 +201,27 @@ t_check "  99 % or more of its mapped pages are on node 1 ($on of $LP)" pct_ge "
 nr=$(rst nr_replica_pages)
 t_check "  nr_replica_pages $nr is at most the file's $LP pages" test "$nr" -gt 0 -a "$nr" -le $LP
 
+# listed_out KNOB VALUE DEFAULT WHAT OUT: with replication/KNOB set to
+# VALUE, which leaves out node 1 or the file's ext4, node 1's reads and
+# faults make no replica; then KNOB is DEFAULT again.
+listed_out() {
+	local knob=$1 val=$2 def=$3 what=$4 out=$D/$5 on
+	t_check "replication off: every replica collapsed" rset enabled 0
+	t_check "  nr_replica_pages is 0 within 5 s" wait_no_replicas
+	t_check "$knob $val" rset "$knob" "$val"
+	rset enabled 1
+	rep0=$(rst replicated)
+	t_check "$knob $val: read and map on node 1, every word right" loc 1 1 "$out"
+	on=$(mapped_on "$out")
+	t_check "  no replica $what (replicated unchanged, nr_replica_pages 0)" \
+		test "$(rst replicated)" = "$rep0" -a "$(rst nr_replica_pages)" = 0
+	t_check "  the mapped pages stay remote ($on of $LP on node 1)" pct_le "${on:-$LP}" $LP 5
+	t_check "$knob $def" rset "$knob" "$def"
+}
 # The nodes knob: node 1 not listed, no replica there.
-t_check "replication off: every replica collapsed" rset enabled 0
-t_check "  nr_replica_pages is 0 within 5 s" wait_no_replicas
-t_check "nodes 0" rset nodes 0
-rset enabled 1
-rep0=$(rst replicated)
-t_check "nodes 0: read and map on node 1, every word right" loc 1 1 "$D/ln"
-on=$(mapped_on "$D/ln")
-t_check "  no replica made (replicated unchanged, nr_replica_pages 0)" \
-	test "$(rst replicated)" = "$rep0" -a "$(rst nr_replica_pages)" = 0
-t_check "  the mapped pages stay remote ($on of $LP on node 1)" pct_le "${on:-$LP}" $LP 5
-t_check "nodes 0-1" rset nodes 0-1
-
+listed_out nodes 0 0-1 "on node 1" ln
 # The filesystems knob: ext4 (the file's) not listed, no replica.
-t_check "replication off again" rset enabled 0
-t_check "  nr_replica_pages is 0 within 5 s" wait_no_replicas
-t_check "filesystems ext2" rset filesystems ext2
-rset enabled 1
-rep0=$(rst replicated)
-t_check "filesystems ext2: read and map on node 1, every word right" loc 1 1 "$D/lf"
-on=$(mapped_on "$D/lf")
-t_check "  no replica of the ext4 file (replicated unchanged, nr_replica_pages 0)" \
-	test "$(rst replicated)" = "$rep0" -a "$(rst nr_replica_pages)" = 0
-t_check "  the mapped pages stay remote ($on of $LP on node 1)" pct_le "${on:-$LP}" $LP 5
-t_check "filesystems ext4 ext2" rset filesystems "ext4 ext2"
+listed_out filesystems ext2 "ext4 ext2" "of the ext4 file" lf
 
 # max_percent 1: at most 1 % of node 1's memory in replicas.
 collapse_all

@@ -187,11 +187,8 @@ DEFINE_STATIC_SRCU(fork_srcu);		/* forks in progress */
 
 /* The filesystems forking is known to work on, and fork/filesystems. */
 static const char * const fork_fs_known[] = { "ext4", "ext2", NULL };
-static struct pcache_fs_list fork_fs = {
-	.known	= fork_fs_known,
-	.what	= "fork/filesystems",
-	.empty	= "disable fork-on-write instead",
-};
+PCACHE_FS_LIST(fork_fs, fork_fs_known, "fork/filesystems",
+	       "disable fork-on-write instead", NULL);
 
 /* Knobs, under pcache_config_mutex. */
 static bool fork_enabled;
@@ -947,29 +944,11 @@ static int fork_knob_enabled(void *unused, bool on)
 	return fork_set_enabled(on);
 }
 
-static ssize_t filesystems_show(struct kobject *k, struct kobj_attribute *a,
-				char *buf)
-{
-	return pcache_fs_list_show(&fork_fs, buf);
-}
-
-static ssize_t filesystems_store(struct kobject *k, struct kobj_attribute *a,
-				 const char *buf, size_t len)
-{
-	int ret;
-
-	mutex_lock(&pcache_config_mutex);
-	ret = pcache_fs_list_set(&fork_fs, buf);
-	mutex_unlock(&pcache_config_mutex);
-	return ret ? ret : len;
-}
-
 PCACHE_ENABLED_KNOB(fork_attr_enabled, &fork_enabled, fork_knob_enabled);
-static struct kobj_attribute fork_attr_filesystems = __ATTR_RW(filesystems);
 
 static struct attribute *fork_attrs[] = {
 	&fork_attr_enabled.attr.attr,
-	&fork_attr_filesystems.attr,
+	&fork_fs.attr.attr,
 	NULL,
 };
 

@@ -234,11 +234,8 @@ static unsigned int repl_write_backoff_max = 6;
 
 /* Where replication works, replication/filesystems. */
 static const char * const repl_fs_known[] = { "ext4", "ext2", NULL };
-static struct pcache_fs_list repl_fs = {
-	.known	= repl_fs_known,
-	.what	= "replication/filesystems",
-	.empty	= "disable replication instead",
-};
+PCACHE_FS_LIST(repl_fs, repl_fs_known, "replication/filesystems",
+	       "disable replication instead", NULL);
 
 /* debugfs replication/lifetime: how long replicas lived. */
 static struct pcache_hist repl_hist = {
@@ -1195,23 +1192,6 @@ static int repl_knob_enabled(void *unused, bool on)
 	return repl_set_enabled(on);
 }
 
-static ssize_t filesystems_show(struct kobject *k, struct kobj_attribute *a,
-				char *buf)
-{
-	return pcache_fs_list_show(&repl_fs, buf);
-}
-
-static ssize_t filesystems_store(struct kobject *k, struct kobj_attribute *a,
-				 const char *buf, size_t len)
-{
-	int ret;
-
-	mutex_lock(&pcache_config_mutex);
-	ret = pcache_fs_list_set(&repl_fs, buf);
-	mutex_unlock(&pcache_config_mutex);
-	return ret ? ret : len;
-}
-
 static ssize_t nodes_show(struct kobject *k, struct kobj_attribute *a,
 			  char *buf)
 {
@@ -1259,12 +1239,11 @@ PCACHE_UINT_KNOB(repl_attr_max_percent, max_percent, &repl_max_percent,
 PCACHE_UINT_KNOB(repl_attr_write_backoff_max, write_backoff_max,
 		 &repl_write_backoff_max, 0, 10);
 static struct kobj_attribute repl_attr_nodes = __ATTR_RW(nodes);
-static struct kobj_attribute repl_attr_filesystems = __ATTR_RW(filesystems);
 
 static struct attribute *repl_attrs[] = {
 	&repl_attr_enabled.attr.attr,
 	&repl_attr_nodes.attr,
-	&repl_attr_filesystems.attr,
+	&repl_fs.attr.attr,
 	&repl_attr_min_remote_reads.attr.attr,
 	&repl_attr_write_quiet_ms.attr.attr,
 	&repl_attr_max_percent.attr.attr,

@@ -119,11 +119,13 @@ static DECLARE_WORK(cc_leave_work, cc_leave_workfn);
 /* Bytes at the start of a device that identify a copy of a filesystem. */
 #define CC_FP_BYTES	SZ_64K
 
-/* tmem/ephemeral/filesystems: the types whose mounts get a pool. */
-static struct pcache_fs_list cc_fs = {
-	.what	= "ephemeral/filesystems",
-	.empty	= "disable cleancache instead",
-};
+/*
+ * tmem/ephemeral/filesystems: the types whose mounts get a pool.  A new
+ * list rebuilds the pools, so the cache starts empty.
+ */
+static void cc_fs_changed(void);
+PCACHE_FS_LIST(cc_fs, NULL, "ephemeral/filesystems",
+	       "disable cleancache instead", cc_fs_changed);
 
 /* At put time, over the limit: evict this many of the pool's oldest. */
 #define CC_EVICT_BATCH	16
@@ -654,36 +656,19 @@ long pcache_cc_shared_members(void)
 
 /* sysfs: tmem/ephemeral/'s own knobs */
 
-static ssize_t filesystems_show(struct kobject *k, struct kobj_attribute *a,
-				char *buf)
+static void cc_fs_changed(void)
 {
-	return pcache_fs_list_show(&cc_fs, buf);
-}
-
-/*
- * A new list of the filesystem types that get a pool.  The pools are
- * rebuilt, so the cache starts empty.
- */
-static ssize_t filesystems_store(struct kobject *k, struct kobj_attribute *a,
-				 const char *buf, size_t len)
-{
-	int ret;
-
-	mutex_lock(&pcache_config_mutex);
-	ret = pcache_fs_list_set(&cc_fs, buf);
-	if (!ret && pcache_cleancache.enabled) {
+	lockdep_assert_held(&pcache_config_mutex);
+	if (pcache_cleancache.enabled) {
 		pcache_cc_set_enabled(false);
 		pcache_cc_set_enabled(true);
 	}
-	mutex_unlock(&pcache_config_mutex);
-	return ret ? ret : len;
 }
 
-static struct kobj_attribute cc_attr_filesystems = __ATTR_RW(filesystems);
 PCACHE_BOOL_KNOB(cc_attr_shared, shared, &cc_shared, cc_set_shared);
 
 static struct attribute *cc_attrs[] = {
-	&cc_attr_filesystems.attr,
+	&cc_fs.attr.attr,
 	&cc_attr_shared.attr.attr,
 	NULL,
 };
