@@ -68,7 +68,7 @@ nb_make() {
 		echo 2 > "$NBCFG/irqmode" &&
 		echo 20000000 > "$NBCFG/completion_nsec" &&
 		echo 1 > "$NBCFG/power" || return 1
-	DEV=/dev/nullb$(cat "$NBCFG/index")
+	DEV=/dev/${NBCFG##*/}		# a configfs null_blk has its item's name
 	udevadm settle 2>/dev/null
 	[ -b "$DEV" ] || return 1
 	echo 1 > "/sys/block/${DEV#/dev/}/queue/stable_writes"
