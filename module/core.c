@@ -271,13 +271,13 @@ static unsigned long pcache_op_fault_around(struct vm_fault *vmf,
 	return nr_pages;
 }
 
-static bool pcache_op_swap_store(struct folio *folio, bool taken)
+static bool pcache_op_swap_store(struct folio *folio)
 {
 	trace_pcache_swap(PCACHE_SITE_SWAP_STORE, swp_type(folio->swap),
 			  swp_offset(folio->swap), folio_nr_pages(folio));
 	if (!pcache_live(PCACHE_FEAT_FRONTSWAP))
 		return false;
-	return pcache_fs_store(folio, taken);
+	return pcache_fs_store(folio);
 }
 
 static bool pcache_op_swap_load(struct folio *folio)

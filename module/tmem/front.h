@@ -104,7 +104,7 @@ void pcache_cc_drain(void);
 void pcache_cc_free(void);
 
 /* frontswap.c */
-bool pcache_fs_store(struct folio *folio, bool taken);
+bool pcache_fs_store(struct folio *folio);
 bool pcache_fs_load(struct folio *folio);
 void pcache_fs_invalidate(int type, pgoff_t offset, unsigned int nr);
 void pcache_fs_swapoff(int type);

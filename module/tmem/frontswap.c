@@ -3,15 +3,16 @@
  * frontswap: a persistent tmem pool in front of each swap device
  * (Magenheimer's frontswap, mainline 3.5 to 5.17, where zswap now sits).
  *
- *   store	swap_writepage(), after the zeromap and zswap: a stored folio
- *		is not written to the device.  When the zeromap or zswap took
- *		the folio, or the store is refused, any older copy of the slot
- *		is dropped, so the pool never holds stale data;
+ *   store	swap_writepage(), when neither the zeromap nor zswap took
+ *		the folio: a stored folio is not written to the device.  A
+ *		refused store drops any older copy of the slot, so the pool
+ *		never holds stale data;
  *   load	swap_read_folio(), after the zeromap and zswap.  Into the swap
  *		cache the get is exclusive and the folio is dirtied (it must
  *		be written again if reclaimed), as zswap does; into a private
  *		folio (SWP_SYNCHRONOUS_IO) the copy stays;
- *   invalidate	the slot was freed;
+ *   invalidate	the slot was freed, or the zeromap or zswap took the folio
+ *		swapped out to it (the older copy goes);
  *   swapoff	try_to_unuse() has loaded every page back: drop the pool.
  *
  * A page is keyed by (pool of the swap type, offset / 512, offset % 512).
@@ -143,7 +144,7 @@ static int fs_get_pool(int type)
 	return pool;
 }
 
-static bool __pcache_fs_store(struct folio *folio, bool taken)
+static bool __pcache_fs_store(struct folio *folio)
 {
 	struct pcache_tmem_front *f = &pcache_frontswap;
 	int type = swp_type(folio->swap);
@@ -151,7 +152,7 @@ static bool __pcache_fs_store(struct folio *folio, bool taken)
 	int pool = fs_pool(type);
 	int ret;
 
-	if (taken || !READ_ONCE(f->enabled))
+	if (!READ_ONCE(f->enabled))
 		goto drop;
 	pcache_tmem_count(f, PCACHE_TMEM_PUTS, 1);
 	if (folio_test_large(folio)) {
@@ -187,17 +188,17 @@ drop:
 	return false;
 }
 
-bool pcache_fs_store(struct folio *folio, bool taken)
+bool pcache_fs_store(struct folio *folio)
 {
 	int type = swp_type(folio->swap);
 	bool stored;
 	int idx;
 
 	/* Outside fs_srcu: creating the pool takes fs_mutex. */
-	if (!taken && READ_ONCE(pcache_frontswap.enabled) && fs_pool(type) < 0)
+	if (READ_ONCE(pcache_frontswap.enabled) && fs_pool(type) < 0)
 		fs_get_pool(type);
 	idx = srcu_read_lock(&fs_srcu);
-	stored = __pcache_fs_store(folio, taken);
+	stored = __pcache_fs_store(folio);
 	srcu_read_unlock(&fs_srcu, idx);
 	return stored;
 }
