@@ -277,7 +277,7 @@ static bool pcache_op_swap_store(struct folio *folio)
 			  swp_offset(folio->swap), folio_nr_pages(folio));
 	if (!pcache_live(PCACHE_FEAT_FRONTSWAP))
 		return false;
-	return pcache_fs_store(folio);
+	return pcache_frontswap_store(folio);
 }
 
 static bool pcache_op_swap_load(struct folio *folio)
@@ -286,7 +286,7 @@ static bool pcache_op_swap_load(struct folio *folio)
 			  swp_offset(folio->swap), folio_nr_pages(folio));
 	if (!pcache_live(PCACHE_FEAT_FRONTSWAP))
 		return false;
-	return pcache_fs_load(folio);
+	return pcache_frontswap_load(folio);
 }
 
 static void pcache_op_swap_invalidate(int type, pgoff_t offset,
@@ -294,7 +294,7 @@ static void pcache_op_swap_invalidate(int type, pgoff_t offset,
 {
 	trace_pcache_swap(PCACHE_SITE_SWAP_INVALIDATE, type, offset, nr);
 	if (pcache_live(PCACHE_FEAT_FRONTSWAP))
-		pcache_fs_invalidate(type, offset, nr);
+		pcache_frontswap_invalidate(type, offset, nr);
 }
 
 static void pcache_op_swapon(int type, unsigned long max_pages)
@@ -306,7 +306,7 @@ static void pcache_op_swapoff(int type)
 {
 	trace_pcache_swap(PCACHE_SITE_SWAPOFF, type, 0, 0);
 	if (pcache_live(PCACHE_FEAT_FRONTSWAP))
-		pcache_fs_swapoff(type);
+		pcache_frontswap_swapoff(type);
 }
 
 /* Registered with every op NULL; each is installed while it is needed. */

@@ -32,21 +32,23 @@
  *        and the replicas' folio locks; see repl/repl.c)
  *     fork_release_mutex	fork: one release pass; takes the
  *				forked-off folios' locks
- *     cc_mutex, fs_mutex		tmem fronts: pool creation/teardown
- *       (synchronize_srcu of cc_srcu / fs_srcu: hooks never take these
- *        mutexes inside those SRCU sections)
+ *     cc_mutex, frontswap_mutex	tmem fronts: pool creation/teardown
+ *       (synchronize_srcu of cc_srcu / frontswap_srcu: hooks never take
+ *        these mutexes inside those SRCU sections)
  *     zs->comp_mutex		compressed backend: compressor switch
  *   pcache_ops_lock (spinlock)	which ops are installed
  *
  * Hooks run with these held by the kernel, so a hook takes none of the
  * mutexes above (sb_event and the first store of a swap type take
- * cc_mutex / fs_mutex, outside any lock of ours) and never sleeps where
- * its site says it may not:
+ * cc_mutex / frontswap_mutex, outside any lock of ours) and never sleeps
+ * where its site says it may not:
  *   remove_folio		mapping->i_pages xa_lock, interrupts off
  *   read_folio (MAP_PAGES)	rcu_read_lock
  *   writeback (WB_START)	rcu_read_lock, the folio locked
  *   writeback_end (WB_END)	interrupt context possible
- *   swap_invalidate		swap_info_struct->lock
+ *   swap_invalidate		swap_info_struct->lock (a freed slot), or
+ *				the folio locked in swap_writepage() (the
+ *				zeromap or zswap took it): atomic either way
  *
  * Fork-on-write's WRITE hook holds the old folio's lock (taken by the
  * kernel for WRITE_BEGIN, by the hook for MKWRITE), then takes
@@ -371,7 +373,8 @@ struct kobject *pcache_sysfs_feature_dir(enum pcache_feature_id feat);
 /*
  * A feature needs its ops (@on) or not any more.  Returns once every hook
  * call in flight has returned, so every call from then on sees the change.
- * Might sleep; the caller holds no lock a hook takes (cc_mutex, fs_mutex).
+ * Might sleep; the caller holds no lock a hook takes (cc_mutex,
+ * frontswap_mutex).
  */
 void pcache_feature_ops(enum pcache_feature_id feat, bool on);
 

@@ -157,7 +157,7 @@ t_check "after swapon: pages go to the pool again (puts rose, stored_pages > 0)"
 # of the two must happen depends on a set-up this test controls.
 #
 # (b) Writeback cannot happen: the disabling write runs in the writing
-# task (sysfs store -> pcache_fs_set_enabled() -> fs_writeback()), so
+# task (sysfs store -> pcache_frontswap_set_enabled() -> frontswap_writeback()), so
 # fail_page_alloc with its task filter fails every page allocation of that
 # one task, and so the swap cache folio of every writeback.  User pages
 # (__GFP_HIGHMEM) are left alone so that the writer itself runs on.

@@ -104,11 +104,11 @@ void pcache_cc_drain(void);
 void pcache_cc_free(void);
 
 /* frontswap.c */
-bool pcache_fs_store(struct folio *folio);
-bool pcache_fs_load(struct folio *folio);
-void pcache_fs_invalidate(int type, pgoff_t offset, unsigned int nr);
-void pcache_fs_swapoff(int type);
-int pcache_fs_set_enabled(bool on);
+bool pcache_frontswap_store(struct folio *folio);
+bool pcache_frontswap_load(struct folio *folio);
+void pcache_frontswap_invalidate(int type, pgoff_t offset, unsigned int nr);
+void pcache_frontswap_swapoff(int type);
+int pcache_frontswap_set_enabled(bool on);
 bool pcache_frontswap_enabled(void);
 int pcache_frontswap_init(struct kobject *tmem_dir);
 void pcache_frontswap_drain(void);

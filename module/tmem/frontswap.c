@@ -17,8 +17,8 @@
  *
  * A page is keyed by (pool of the swap type, offset / 512, offset % 512).
  * The pool is created on the first store to a swap type.  Everything that
- * uses a pool id runs inside fs_srcu, and a pool is destroyed (swapoff,
- * unload) only after its id was cleared and fs_srcu synchronized.
+ * uses a pool id runs inside frontswap_srcu, and a pool is destroyed (swapoff,
+ * unload) only after its id was cleared and frontswap_srcu synchronized.
  *
  * The pool may hold the only copy of swapped memory.  When it is full the
  * store is refused (the folio goes to the device) and, with the writeback
@@ -40,7 +40,7 @@
 #include "front.h"
 #include "trace.h"
 
-static const struct attribute_group fs_group;
+static const struct attribute_group frontswap_group;
 
 struct pcache_tmem_front pcache_frontswap = {
 	.name			= "persistent",
@@ -48,60 +48,61 @@ struct pcache_tmem_front pcache_frontswap = {
 	.max_pool_percent	= 20,
 	.store_raw		= true,
 	.threshold		= 75,
-	.group			= &fs_group,
-	.set_enabled		= pcache_fs_set_enabled,
+	.group			= &frontswap_group,
+	.set_enabled		= pcache_frontswap_set_enabled,
 };
 
 /* tmem/persistent/writeback: when full, write the oldest pages back. */
-static bool pcache_fs_writeback = true;
+static bool pcache_frontswap_writeback = true;
 
 /*
- * Writeback to make room starts when the pool uses FS_WB_FULL_PERCENT of
- * its limit.  A writeback left with pages being swapped in looks again
- * every FS_WB_POLL_MS, saying in dmesg every FS_WB_REPORT_POLLS polls
- * (10 s) what is left.  Disabling the front waits FS_DISABLE_TIMEOUT for
- * the pool to empty before it gives up with -EBUSY.
+ * Writeback to make room starts when the pool uses
+ * FRONTSWAP_WB_FULL_PERCENT of its limit.  A writeback left with pages
+ * being swapped in looks again every FRONTSWAP_WB_POLL_MS, saying in dmesg
+ * every FRONTSWAP_WB_REPORT_POLLS polls (10 s) what is left.  Disabling
+ * the front waits FRONTSWAP_DISABLE_TIMEOUT for the pool to empty before
+ * it gives up with -EBUSY.
  */
-#define FS_WB_FULL_PERCENT	90
-#define FS_WB_POLL_MS		20
-#define FS_WB_REPORT_POLLS	500
-#define FS_DISABLE_TIMEOUT	(10 * HZ)
+#define FRONTSWAP_WB_FULL_PERCENT	90
+#define FRONTSWAP_WB_POLL_MS		20
+#define FRONTSWAP_WB_REPORT_POLLS	500
+#define FRONTSWAP_DISABLE_TIMEOUT	(10 * HZ)
 
-#define FS_OBJ_SHIFT	9
-#define FS_NO_POOL	-1
+#define FRONTSWAP_OBJ_SHIFT	9
+#define FRONTSWAP_NO_POOL	-1
 
-static int fs_pools[MAX_SWAPFILES] = {
-	[0 ... MAX_SWAPFILES - 1] = FS_NO_POOL
+static int frontswap_pools[MAX_SWAPFILES] = {
+	[0 ... MAX_SWAPFILES - 1] = FRONTSWAP_NO_POOL
 };
 
-static DEFINE_MUTEX(fs_mutex);		/* pool creation and teardown */
-DEFINE_STATIC_SRCU(fs_srcu);		/* users of a pool id */
-static struct work_struct fs_shrink_work;
+static DEFINE_MUTEX(frontswap_mutex);		/* pool creation and teardown */
+DEFINE_STATIC_SRCU(frontswap_srcu);		/* users of a pool id */
+static struct work_struct frontswap_shrink_work;
 
-#define FS_GFP	(GFP_NOIO | __GFP_NORETRY | __GFP_NOWARN)
+#define FRONTSWAP_GFP	(GFP_NOIO | __GFP_NORETRY | __GFP_NOWARN)
 
-static inline u64 fs_oid(pgoff_t offset)
+static inline u64 slot_oid(pgoff_t offset)
 {
-	return offset >> FS_OBJ_SHIFT;
+	return offset >> FRONTSWAP_OBJ_SHIFT;
 }
 
-static inline u32 fs_index(pgoff_t offset)
+static inline u32 slot_index(pgoff_t offset)
 {
-	return offset & ((1 << FS_OBJ_SHIFT) - 1);
+	return offset & ((1 << FRONTSWAP_OBJ_SHIFT) - 1);
 }
 
-static inline pgoff_t fs_offset(u64 oid, u32 index)
+static inline pgoff_t frontswap_offset(u64 oid, u32 index)
 {
-	return (oid << FS_OBJ_SHIFT) | index;
+	return (oid << FRONTSWAP_OBJ_SHIFT) | index;
 }
 
-static int fs_pool(int type)
+static int frontswap_pool(int type)
 {
-	return type >= 0 && type < MAX_SWAPFILES ? READ_ONCE(fs_pools[type]) :
-						   FS_NO_POOL;
+	return type >= 0 && type < MAX_SWAPFILES ? READ_ONCE(frontswap_pools[type]) :
+						   FRONTSWAP_NO_POOL;
 }
 
-static void fs_flush(int pool, pgoff_t offset, unsigned int nr)
+static void frontswap_flush(int pool, pgoff_t offset, unsigned int nr)
 {
 	unsigned int i;
 	int n = 0;
@@ -109,47 +110,47 @@ static void fs_flush(int pool, pgoff_t offset, unsigned int nr)
 	if (pool < 0)
 		return;
 	for (i = 0; i < nr; i++)
-		if (!tmem_flush_page(pool, fs_oid(offset + i),
-				     fs_index(offset + i)))
+		if (!tmem_flush_page(pool, slot_oid(offset + i),
+				     slot_index(offset + i)))
 			n++;
 	if (n) {
-		trace_pcache_tmem_flush(true, pool, fs_oid(offset),
-					fs_index(offset), fs_index(offset) + nr - 1, n);
+		trace_pcache_tmem_flush(true, pool, slot_oid(offset),
+					slot_index(offset), slot_index(offset) + nr - 1, n);
 		pcache_tmem_count(&pcache_frontswap, PCACHE_TMEM_FLUSHES, n);
 	}
 }
 
 /* The pool of swap @type, created on first use. */
-static int fs_get_pool(int type)
+static int frontswap_get_pool(int type)
 {
 	unsigned int noio;
-	int pool = fs_pool(type);
+	int pool = frontswap_pool(type);
 
 	if (pool >= 0 || type < 0 || type >= MAX_SWAPFILES)
 		return pool;
 	/* Called from swap_writepage(), maybe in reclaim: no I/O to allocate. */
 	noio = memalloc_noio_save();
-	mutex_lock(&fs_mutex);
-	pool = fs_pools[type];
+	mutex_lock(&frontswap_mutex);
+	pool = frontswap_pools[type];
 	if (pool < 0) {
 		pool = tmem_new_pool(tmem_zs_backend(pcache_frontswap.zs),
 				     TMEM_POOL_PERSIST, NULL);
 		if (pool >= 0) {
-			WRITE_ONCE(fs_pools[type], pool);
+			WRITE_ONCE(frontswap_pools[type], pool);
 			atomic_inc(&pcache_frontswap.pools);
 		}
 	}
-	mutex_unlock(&fs_mutex);
+	mutex_unlock(&frontswap_mutex);
 	memalloc_noio_restore(noio);
 	return pool;
 }
 
-static bool __pcache_fs_store(struct folio *folio)
+static bool __pcache_frontswap_store(struct folio *folio)
 {
 	struct pcache_tmem_front *f = &pcache_frontswap;
 	int type = swp_type(folio->swap);
 	pgoff_t offset = swp_offset(folio->swap);
-	int pool = fs_pool(type);
+	int pool = frontswap_pool(type);
 	int ret;
 
 	if (!READ_ONCE(f->enabled))
@@ -164,8 +165,8 @@ static bool __pcache_fs_store(struct folio *folio)
 		ret = -ENOSPC;
 		pcache_tmem_count(f, PCACHE_TMEM_POOL_LIMIT_HIT, 1);
 		pcache_tmem_count(f, PCACHE_TMEM_REJECT_POOL_LIMIT, 1);
-		if (READ_ONCE(pcache_fs_writeback))
-			queue_work(system_unbound_wq, &fs_shrink_work);
+		if (READ_ONCE(pcache_frontswap_writeback))
+			queue_work(system_unbound_wq, &frontswap_shrink_work);
 		goto reject;
 	}
 	if (pool < 0) {
@@ -173,41 +174,41 @@ static bool __pcache_fs_store(struct folio *folio)
 		pcache_tmem_count(f, PCACHE_TMEM_REJECT_NO_POOL, 1);
 		goto reject;
 	}
-	ret = tmem_put_page(pool, fs_oid(offset), fs_index(offset),
-			    folio_page(folio, 0), FS_GFP);
-	trace_pcache_tmem_put(true, pool, fs_oid(offset), fs_index(offset), ret);
+	ret = tmem_put_page(pool, slot_oid(offset), slot_index(offset),
+			    folio_page(folio, 0), FRONTSWAP_GFP);
+	trace_pcache_tmem_put(true, pool, slot_oid(offset), slot_index(offset), ret);
 	if (!ret)
 		return true;
 	pcache_tmem_count(f, PCACHE_TMEM_PUT_REJECTS, 1);
 	return false;	/* tmem dropped the older copy */
 reject:
-	trace_pcache_tmem_put(true, pool, fs_oid(offset), fs_index(offset), ret);
+	trace_pcache_tmem_put(true, pool, slot_oid(offset), slot_index(offset), ret);
 	pcache_tmem_count(f, PCACHE_TMEM_PUT_REJECTS, 1);
 drop:
-	fs_flush(pool, offset, folio_nr_pages(folio));
+	frontswap_flush(pool, offset, folio_nr_pages(folio));
 	return false;
 }
 
-bool pcache_fs_store(struct folio *folio)
+bool pcache_frontswap_store(struct folio *folio)
 {
 	int type = swp_type(folio->swap);
 	bool stored;
 	int idx;
 
-	/* Outside fs_srcu: creating the pool takes fs_mutex. */
-	if (READ_ONCE(pcache_frontswap.enabled) && fs_pool(type) < 0)
-		fs_get_pool(type);
-	idx = srcu_read_lock(&fs_srcu);
-	stored = __pcache_fs_store(folio);
-	srcu_read_unlock(&fs_srcu, idx);
+	/* Outside frontswap_srcu: creating the pool takes frontswap_mutex. */
+	if (READ_ONCE(pcache_frontswap.enabled) && frontswap_pool(type) < 0)
+		frontswap_get_pool(type);
+	idx = srcu_read_lock(&frontswap_srcu);
+	stored = __pcache_frontswap_store(folio);
+	srcu_read_unlock(&frontswap_srcu, idx);
 	return stored;
 }
 
-static bool __pcache_fs_load(struct folio *folio)
+static bool __pcache_frontswap_load(struct folio *folio)
 {
 	struct pcache_tmem_front *f = &pcache_frontswap;
 	pgoff_t offset = swp_offset(folio->swap) ^ pcache_mutant(5);
-	int pool = fs_pool(swp_type(folio->swap));
+	int pool = frontswap_pool(swp_type(folio->swap));
 	bool swapcache = folio_test_swapcache(folio);
 	long i;
 	int ret;
@@ -222,19 +223,19 @@ static bool __pcache_fs_load(struct folio *folio)
 		 * uptodate, as zswap_load() does.
 		 */
 		for (i = 0; i < folio_nr_pages(folio); i++)
-			if (!tmem_peek_page(pool, fs_oid(offset + i),
-					    fs_index(offset + i), NULL))
+			if (!tmem_peek_page(pool, slot_oid(offset + i),
+					    slot_index(offset + i), NULL))
 				return true;
 		return false;
 	}
 	pcache_tmem_count(f, PCACHE_TMEM_GETS, 1);
 	if (swapcache)
-		ret = tmem_get_page(pool, fs_oid(offset), fs_index(offset),
+		ret = tmem_get_page(pool, slot_oid(offset), slot_index(offset),
 				    folio_page(folio, 0));
 	else
-		ret = tmem_peek_page(pool, fs_oid(offset), fs_index(offset),
+		ret = tmem_peek_page(pool, slot_oid(offset), slot_index(offset),
 				     folio_page(folio, 0));
-	trace_pcache_tmem_get(true, pool, fs_oid(offset), fs_index(offset), ret);
+	trace_pcache_tmem_get(true, pool, slot_oid(offset), slot_index(offset), ret);
 	if (ret)
 		return false;
 	pcache_tmem_count(f, PCACHE_TMEM_GET_HITS, 1);
@@ -244,54 +245,54 @@ static bool __pcache_fs_load(struct folio *folio)
 	return true;
 }
 
-bool pcache_fs_load(struct folio *folio)
+bool pcache_frontswap_load(struct folio *folio)
 {
-	int idx = srcu_read_lock(&fs_srcu);
-	bool loaded = __pcache_fs_load(folio);
+	int idx = srcu_read_lock(&frontswap_srcu);
+	bool loaded = __pcache_frontswap_load(folio);
 
-	srcu_read_unlock(&fs_srcu, idx);
+	srcu_read_unlock(&frontswap_srcu, idx);
 	return loaded;
 }
 
-void pcache_fs_invalidate(int type, pgoff_t offset, unsigned int nr)
+void pcache_frontswap_invalidate(int type, pgoff_t offset, unsigned int nr)
 {
-	int idx = srcu_read_lock(&fs_srcu);
+	int idx = srcu_read_lock(&frontswap_srcu);
 
-	fs_flush(fs_pool(type), offset, nr);
-	srcu_read_unlock(&fs_srcu, idx);
+	frontswap_flush(frontswap_pool(type), offset, nr);
+	srcu_read_unlock(&frontswap_srcu, idx);
 }
 
-/* fs_mutex held. */
-static void fs_destroy_pool(int type)
+/* frontswap_mutex held. */
+static void frontswap_destroy_pool(int type)
 {
-	int pool = fs_pools[type];
+	int pool = frontswap_pools[type];
 
 	if (pool < 0)
 		return;
-	WRITE_ONCE(fs_pools[type], FS_NO_POOL);
-	synchronize_srcu(&fs_srcu);
+	WRITE_ONCE(frontswap_pools[type], FRONTSWAP_NO_POOL);
+	synchronize_srcu(&frontswap_srcu);
 	tmem_destroy_pool(pool);
 	atomic_dec(&pcache_frontswap.pools);
 }
 
-void pcache_fs_swapoff(int type)
+void pcache_frontswap_swapoff(int type)
 {
 	if (type < 0 || type >= MAX_SWAPFILES)
 		return;
 	/* try_to_unuse() loaded every page: what is left is unused. */
-	mutex_lock(&fs_mutex);
-	fs_destroy_pool(type);
-	mutex_unlock(&fs_mutex);
+	mutex_lock(&frontswap_mutex);
+	frontswap_destroy_pool(type);
+	mutex_unlock(&frontswap_mutex);
 }
 
 /* pcache_swap_writeback()'s fill: move the page from the pool to @folio. */
-static bool fs_writeback_fill(struct folio *folio)
+static bool frontswap_writeback_fill(struct folio *folio)
 {
 	pgoff_t offset = swp_offset(folio->swap);
-	int pool = fs_pool(swp_type(folio->swap));
+	int pool = frontswap_pool(swp_type(folio->swap));
 
-	return pool >= 0 && !tmem_get_page(pool, fs_oid(offset),
-					   fs_index(offset),
+	return pool >= 0 && !tmem_get_page(pool, slot_oid(offset),
+					   slot_index(offset),
 					   folio_page(folio, 0));
 }
 
@@ -300,18 +301,18 @@ static bool fs_writeback_fill(struct folio *folio)
  * written, -ENOENT when the pool is empty, or -EAGAIN when that page could
  * not be written now (it was moved to the newest end).
  */
-static int fs_writeback_oldest(int type)
+static int frontswap_writeback_oldest(int type)
 {
-	int idx = srcu_read_lock(&fs_srcu);
-	int pool = fs_pool(type);
+	int idx = srcu_read_lock(&frontswap_srcu);
+	int pool = frontswap_pool(type);
 	u64 oid;
 	u32 index;
 	int ret = -ENOENT;
 
 	if (pool < 0 || tmem_oldest(pool, &oid, &index))
 		goto out;
-	ret = pcache_swap_writeback(swp_entry(type, fs_offset(oid, index)),
-				    fs_writeback_fill);
+	ret = pcache_swap_writeback(swp_entry(type, frontswap_offset(oid, index)),
+				    frontswap_writeback_fill);
 	if (!ret) {
 		pcache_tmem_count(&pcache_frontswap, PCACHE_TMEM_WRITTEN_BACK, 1);
 		goto out;
@@ -325,22 +326,22 @@ static int fs_writeback_oldest(int type)
 	tmem_touch(pool, oid, index);
 	ret = -EAGAIN;
 out:
-	srcu_read_unlock(&fs_srcu, idx);
+	srcu_read_unlock(&frontswap_srcu, idx);
 	return ret;
 }
 
-static long fs_stored(void)
+static long frontswap_stored(void)
 {
-	int idx = srcu_read_lock(&fs_srcu);
+	int idx = srcu_read_lock(&frontswap_srcu);
 	long n = 0;
 	int type, pool;
 
 	for (type = 0; type < MAX_SWAPFILES; type++) {
-		pool = fs_pool(type);
+		pool = frontswap_pool(type);
 		if (pool >= 0)
 			n += max(tmem_pool_pages(pool), 0L);
 	}
-	srcu_read_unlock(&fs_srcu, idx);
+	srcu_read_unlock(&frontswap_srcu, idx);
 	return n;
 }
 
@@ -348,18 +349,18 @@ static long fs_stored(void)
  * Write pages back until the pool is under @target pages (0: empty), for
  * at most @timeout jiffies (0: no limit).  Returns 0 or -EBUSY.
  */
-static int fs_writeback(unsigned long target, unsigned long timeout)
+static int frontswap_writeback(unsigned long target, unsigned long timeout)
 {
 	unsigned long end = jiffies + timeout;
 	int type, stalls = 0;
 	bool progress;
 
-	while (fs_stored() > target) {
+	while (frontswap_stored() > target) {
 		progress = false;
 		for (type = 0; type < MAX_SWAPFILES; type++) {
-			if (fs_pool(type) < 0)
+			if (frontswap_pool(type) < 0)
 				continue;
-			if (!fs_writeback_oldest(type))
+			if (!frontswap_writeback_oldest(type))
 				progress = true;
 			cond_resched();
 		}
@@ -370,27 +371,27 @@ static int fs_writeback(unsigned long target, unsigned long timeout)
 		if (timeout && time_after(jiffies, end))
 			return -EBUSY;
 		/* Only pages being swapped in are left: let that finish. */
-		if (++stalls % FS_WB_REPORT_POLLS == 0)
-			pr_info("%ld pages still to write back\n", fs_stored());
-		msleep(FS_WB_POLL_MS);
+		if (++stalls % FRONTSWAP_WB_REPORT_POLLS == 0)
+			pr_info("%ld pages still to write back\n", frontswap_stored());
+		msleep(FRONTSWAP_WB_POLL_MS);
 	}
 	return 0;
 }
 
-static void fs_shrink_fn(struct work_struct *work)
+static void frontswap_shrink_fn(struct work_struct *work)
 {
 	struct pcache_tmem_front *f = &pcache_frontswap;
 	unsigned long limit = pcache_tmem_limit_pages(f);
-	long stored = fs_stored();
+	long stored = frontswap_stored();
 	unsigned long used = tmem_zs_total_pages(f->zs);
 	unsigned long target;
 
-	if (!READ_ONCE(pcache_fs_writeback) || !stored ||
-	    used < limit * FS_WB_FULL_PERCENT / 100)
+	if (!READ_ONCE(pcache_frontswap_writeback) || !stored ||
+	    used < limit * FRONTSWAP_WB_FULL_PERCENT / 100)
 		return;
 	/* Pages to keep so that the memory used falls to that mark. */
-	target = stored * (limit * FS_WB_FULL_PERCENT / 100) / used;
-	fs_writeback(target, HZ);
+	target = stored * (limit * FRONTSWAP_WB_FULL_PERCENT / 100) / used;
+	frontswap_writeback(target, HZ);
 }
 
 /*
@@ -399,32 +400,32 @@ static void fs_shrink_fn(struct work_struct *work)
  * and a pass queued by a store that read the knob just before is
  * cancelled, or runs, sees the knob off and writes nothing.
  */
-static int fs_set_writeback(void *unused, bool on)
+static int frontswap_set_writeback(void *unused, bool on)
 {
 	lockdep_assert_held(&pcache_config_mutex);
-	WRITE_ONCE(pcache_fs_writeback, on);
+	WRITE_ONCE(pcache_frontswap_writeback, on);
 	if (!on)
-		cancel_work_sync(&fs_shrink_work);
+		cancel_work_sync(&frontswap_shrink_work);
 	return 0;
 }
 
-PCACHE_BOOL_KNOB(fs_attr_writeback, writeback, &pcache_fs_writeback,
-		 fs_set_writeback);
+PCACHE_BOOL_KNOB(frontswap_attr_writeback, writeback,
+		 &pcache_frontswap_writeback, frontswap_set_writeback);
 
-static struct attribute *fs_attrs[] = {
-	&fs_attr_writeback.attr.attr,
+static struct attribute *frontswap_attrs[] = {
+	&frontswap_attr_writeback.attr.attr,
 	NULL,
 };
 
-static const struct attribute_group fs_group = {
-	.attrs = fs_attrs,
+static const struct attribute_group frontswap_group = {
+	.attrs = frontswap_attrs,
 };
 
 /*
  * Switching off writes every stored page back first; if some cannot be
  * written within 10 seconds, frontswap stays on and this returns -EBUSY.
  */
-int pcache_fs_set_enabled(bool on)
+int pcache_frontswap_set_enabled(bool on)
 {
 	struct pcache_tmem_front *f = &pcache_frontswap;
 	int ret;
@@ -439,13 +440,13 @@ int pcache_fs_set_enabled(bool on)
 		return 0;
 	}
 	WRITE_ONCE(f->enabled, false);	/* stores refused from now on */
-	synchronize_srcu(&fs_srcu);	/* and none in flight */
-	cancel_work_sync(&fs_shrink_work);
-	ret = fs_writeback(0, FS_DISABLE_TIMEOUT);
+	synchronize_srcu(&frontswap_srcu);	/* and none in flight */
+	cancel_work_sync(&frontswap_shrink_work);
+	ret = frontswap_writeback(0, FRONTSWAP_DISABLE_TIMEOUT);
 	if (ret) {
 		WRITE_ONCE(f->enabled, true);
 		pr_warn("cannot disable: %ld stored pages could not be written back to swap\n",
-			fs_stored());
+			frontswap_stored());
 		return ret;
 	}
 	/* Empty, and nothing is stored any more: the swap ops may go. */
@@ -461,7 +462,7 @@ bool pcache_frontswap_enabled(void)
 
 int pcache_frontswap_init(struct kobject *tmem_dir)
 {
-	INIT_WORK(&fs_shrink_work, fs_shrink_fn);
+	INIT_WORK(&frontswap_shrink_work, frontswap_shrink_fn);
 	return pcache_tmem_front_init(&pcache_frontswap, tmem_dir);
 }
 
@@ -474,12 +475,12 @@ void pcache_frontswap_drain(void)
 {
 	pcache_tmem_front_remove(&pcache_frontswap);
 	WRITE_ONCE(pcache_frontswap.enabled, false);
-	synchronize_srcu(&fs_srcu);
-	cancel_work_sync(&fs_shrink_work);
-	if (fs_stored())
-		pr_info("writing %ld stored pages back to swap\n", fs_stored());
+	synchronize_srcu(&frontswap_srcu);
+	cancel_work_sync(&frontswap_shrink_work);
+	if (frontswap_stored())
+		pr_info("writing %ld stored pages back to swap\n", frontswap_stored());
 	if (!pcache_mutant(6))
-		fs_writeback(0, 0);
+		frontswap_writeback(0, 0);
 }
 
 /* Unload, retired: no hook calls frontswap any more: drop the pools. */
@@ -487,9 +488,9 @@ void pcache_frontswap_free(void)
 {
 	int type;
 
-	mutex_lock(&fs_mutex);
+	mutex_lock(&frontswap_mutex);
 	for (type = 0; type < MAX_SWAPFILES; type++)
-		fs_destroy_pool(type);
-	mutex_unlock(&fs_mutex);
+		frontswap_destroy_pool(type);
+	mutex_unlock(&frontswap_mutex);
 	pcache_tmem_front_free(&pcache_frontswap);
 }
