@@ -11,7 +11,9 @@
 # A feature called after its exit (a freed table) crashes the guest, or on
 # a KASAN kernel is a KASAN report, every time.
 #
-# PCACHE_UNLOAD_CYCLES sets the number of cycles (make test KASAN=1: 2).
+# PCACHE_UNLOAD_CYCLES sets the number of cycles (make test KASAN=1: 2);
+# each cycle runs the load until every feature has done work in it, at
+# most PCACHE_UNLOAD_RUN_MAX seconds (30).
 #
 # Preconditions asserted: every feature did its work over the run
 # (replicas made, pages put in each tmem pool, folios forked), and each
@@ -84,6 +86,13 @@ knobs() {	# the policy that makes replicas at once
 	echo 0 > "$SYSFS/replication/write_backoff_max"
 }
 FEATS=(replication tmem/ephemeral tmem/persistent fork)
+RUN_MAX=${PCACHE_UNLOAD_RUN_MAX:-30}
+all_busy() {
+	[ "$(cat "$SYSFS/replication/stats/replicated")" -gt 0 ] &&
+		[ "$(cat "$SYSFS/tmem/ephemeral/stats/puts")" -gt 0 ] &&
+		[ "$(cat "$SYSFS/tmem/persistent/stats/puts")" -gt 0 ] &&
+		[ "$(cat "$SYSFS/fork/stats/forked")" -gt 0 ]
+}
 loaded=0 switched_on=0 switched_off=0 off_tried=0
 declare -A secs=()
 lap() {	# lap PHASE: add the time since the last lap to PHASE
@@ -105,7 +114,15 @@ for i in $(seq "$CYCLES"); do
 	done
 	[ "$on" = ${#FEATS[@]} ] && switched_on=$((switched_on + 1))
 	lap on
+	# Run until every feature has done some work in this cycle (its
+	# counters start at 0 with each load): at least 1 s, at most
+	# RUN_MAX s, so that a slow guest (KASAN) also unloads with all of
+	# them in use.
 	sleep 1
+	for _ in $(seq $((RUN_MAX * 2))); do
+		all_busy && break
+		sleep 0.5
+	done
 	lap run
 	add replicated "$(cat "$SYSFS/replication/stats/replicated")"
 	add cc_puts "$(cat "$SYSFS/tmem/ephemeral/stats/puts")"
