@@ -140,6 +140,16 @@ swap_teardown() {
 	fi
 }
 
+# need_null_blk: skip the whole selftest unless null_blk can be loaded
+# afresh (built in $KTREE or installed, and not loaded and busy).
+NB_KO=$KTREE/drivers/block/null_blk/null_blk.ko
+need_null_blk() {
+	[ -e /sys/module/null_blk ] && ! rmmod null_blk 2>/dev/null &&
+		t_skip_all "null_blk is loaded and busy"
+	[ -f "$NB_KO" ] || modinfo null_blk > /dev/null 2>&1 ||
+		t_skip_all "no null_blk module"
+}
+
 drop_caches() { sync; echo 3 > /proc/sys/vm/drop_caches; }
 
 # poke_hooks: make a few hooks fire for sure (mount and unmount a tmpfs,

@@ -26,7 +26,6 @@
 #    they wait, in_flight 0, data right, no splat.
 . "$(dirname "$0")/lib.sh"
 
-NB_KO=$KTREE/drivers/block/null_blk/null_blk.ko
 PF=$BUILD/selftests/pcache_fork
 DEV=/dev/nullb0
 FM=$MNT-fork
@@ -34,10 +33,7 @@ FK=$SYSFS/fork
 MODEL=/tmp/pcache-fork-model
 
 [ -x "$PF" ] || t_skip_all "$PF is not built"
-[ -e /sys/module/null_blk ] && ! rmmod null_blk 2>/dev/null &&
-	t_skip_all "null_blk is loaded and busy"
-[ -f "$NB_KO" ] || modinfo null_blk > /dev/null 2>&1 ||
-	t_skip_all "no null_blk module"
+need_null_blk
 
 cleanup() {
 	umount "$FM" 2>/dev/null

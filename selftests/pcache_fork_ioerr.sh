@@ -28,7 +28,6 @@
 # blocks 0, 2 and 3.
 . "$(dirname "$0")/lib.sh"
 
-NB_KO=$KTREE/drivers/block/null_blk/null_blk.ko
 PF=$BUILD/selftests/pcache_fork
 NBCFG=/sys/kernel/config/nullb/pcache-ioerr
 FM=$MNT-ioerr
@@ -36,10 +35,7 @@ FK=$SYSFS/fork
 WORK=/tmp/pcache-fork-ioerr
 
 [ -x "$PF" ] || t_skip_all "$PF is not built"
-[ -e /sys/module/null_blk ] && ! rmmod null_blk 2>/dev/null &&
-	t_skip_all "null_blk is loaded and busy"
-[ -f "$NB_KO" ] || modinfo null_blk > /dev/null 2>&1 ||
-	t_skip_all "no null_blk module"
+need_null_blk
 
 cleanup() {
 	umount "$FM" 2>/dev/null

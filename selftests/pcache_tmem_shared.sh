@@ -14,7 +14,6 @@
 # Bad input to the knob: -EINVAL, value kept.
 . "$(dirname "$0")/lib.sh"
 
-NB_KO=$KTREE/drivers/block/null_blk/null_blk.ko
 E=ephemeral
 CG_MAX=16M
 A=/dev/nullb0
@@ -27,10 +26,7 @@ FKIB=8192
 SET_SECTORS=$((NF * FKIB * 2))
 
 [ -x "$WL" ] || t_skip_all "$WL is not built"
-[ -e /sys/module/null_blk ] && ! rmmod null_blk 2>/dev/null &&
-	t_skip_all "null_blk is loaded and busy"
-[ -f "$NB_KO" ] || modinfo null_blk > /dev/null 2>&1 ||
-	t_skip_all "no null_blk module"
+need_null_blk
 
 cleanup() {
 	umount "$MA" 2>/dev/null
