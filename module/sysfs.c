@@ -15,6 +15,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/err.h>
 #include <linux/fs.h>
 #include <linux/kernel.h>
 #include <linux/kobject.h>
@@ -263,6 +264,24 @@ static int pcache_fs_list_parse(struct pcache_fs_list *l, const char *buf,
 	return ret;
 }
 
+/* A new list parsed from @buf, or an ERR_PTR (why, in dmesg). */
+static struct pcache_fs_names *pcache_fs_names_new(struct pcache_fs_list *l,
+						   const char *buf)
+{
+	struct pcache_fs_names *n;
+	int ret;
+
+	n = kzalloc(sizeof(*n), GFP_KERNEL);
+	if (!n)
+		return ERR_PTR(-ENOMEM);
+	ret = pcache_fs_list_parse(l, buf, n);
+	if (ret) {
+		kfree(n);
+		return ERR_PTR(ret);
+	}
+	return n;
+}
+
 static struct pcache_fs_names *pcache_fs_list_get(struct pcache_fs_list *l)
 {
 	return rcu_dereference_protected(l->names,
@@ -272,17 +291,10 @@ static struct pcache_fs_names *pcache_fs_list_get(struct pcache_fs_list *l)
 /* Set up @l holding @names, at a feature's init. */
 int pcache_fs_list_init(struct pcache_fs_list *l, const char *names)
 {
-	struct pcache_fs_names *n;
-	int ret;
+	struct pcache_fs_names *n = pcache_fs_names_new(l, names);
 
-	n = kzalloc(sizeof(*n), GFP_KERNEL);
-	if (!n)
-		return -ENOMEM;
-	ret = pcache_fs_list_parse(l, names, n);
-	if (ret) {
-		kfree(n);
-		return ret;
-	}
+	if (IS_ERR(n))
+		return PTR_ERR(n);
 	RCU_INIT_POINTER(l->names, n);
 	return 0;
 }
@@ -335,17 +347,10 @@ ssize_t pcache_fs_list_attr_store(struct kobject *k, struct kobj_attribute *a,
 				  const char *buf, size_t len)
 {
 	struct pcache_fs_list *l = container_of(a, struct pcache_fs_list, attr);
-	struct pcache_fs_names *n, *old;
-	int ret;
+	struct pcache_fs_names *n = pcache_fs_names_new(l, buf), *old;
 
-	n = kzalloc(sizeof(*n), GFP_KERNEL);
-	if (!n)
-		return -ENOMEM;
-	ret = pcache_fs_list_parse(l, buf, n);
-	if (ret) {
-		kfree(n);
-		return ret;
-	}
+	if (IS_ERR(n))
+		return PTR_ERR(n);
 	mutex_lock(&pcache_config_mutex);
 	old = pcache_fs_list_get(l);
 	rcu_assign_pointer(l->names, n);
