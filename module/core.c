@@ -327,6 +327,7 @@ const struct pcache_feature pcache_features[PCACHE_NR_FEATURES] = {
 	[PCACHE_FEAT_CLEANCACHE] = {
 		.name		= "cleancache",
 		.sysfs_dir	= "tmem",
+		.files		= &pcache_cc_files,
 		.ops		= BIT(PCACHE_OP_WRITE_FOLIO) |
 				  BIT(PCACHE_OP_REMOVE_FOLIO) |
 				  BIT(PCACHE_OP_FILL_FOLIO) |
@@ -340,6 +341,7 @@ const struct pcache_feature pcache_features[PCACHE_NR_FEATURES] = {
 	[PCACHE_FEAT_FRONTSWAP] = {
 		.name		= "frontswap",
 		.sysfs_dir	= "tmem",
+		.files		= &pcache_frontswap_files,
 		.ops		= PCACHE_OPS_SWAP,
 		.enabled	= pcache_frontswap_enabled,
 		.init		= pcache_frontswap_init,
@@ -349,6 +351,7 @@ const struct pcache_feature pcache_features[PCACHE_NR_FEATURES] = {
 	[PCACHE_FEAT_REPLICATION] = {
 		.name		= "replication",
 		.sysfs_dir	= "replication",
+		.files		= &pcache_repl_files,
 		.ops		= BIT(PCACHE_OP_READ_BATCH) |
 				  BIT(PCACHE_OP_READ_FOLIO) |
 				  BIT(PCACHE_OP_WRITE_FOLIO) |
@@ -361,6 +364,7 @@ const struct pcache_feature pcache_features[PCACHE_NR_FEATURES] = {
 	[PCACHE_FEAT_FORK] = {
 		.name		= "fork",
 		.sysfs_dir	= "fork",
+		.files		= &pcache_fork_files,
 		.ops		= BIT(PCACHE_OP_WRITE_FOLIO) |
 				  PCACHE_OPS_WRITEBACK |
 				  BIT(PCACHE_OP_INVALIDATE) |
@@ -523,6 +527,7 @@ static void pcache_features_exit(int last)
 	int i;
 
 	for (i = last; i >= 0; i--) {
+		pcache_sysfs_feature_remove(i);
 		pcache_features[i].drain();
 		pcache_feature_retire(i);
 		pcache_features[i].free();
@@ -536,13 +541,20 @@ static int pcache_features_init(void)
 
 	for (i = 0; i < PCACHE_NR_FEATURES; i++) {
 		f = &pcache_features[i];
-		ret = f->init(pcache_sysfs_feature_dir(i));
+		ret = f->init();
 		if (ret) {
 			pr_err("%s: cannot start (%d)\n", f->name, ret);
 			pcache_features_exit(i - 1);
 			return ret;
 		}
 		pcache_feature_live(i);
+		ret = pcache_sysfs_feature_add(i);
+		if (ret) {
+			pr_err("%s: cannot create its sysfs files (%d)\n",
+			       f->name, ret);
+			pcache_features_exit(i);
+			return ret;
+		}
 	}
 	return 0;
 }

@@ -338,16 +338,40 @@ enum pcache_op {
 };
 
 /**
+ * struct pcache_feature_files - a feature's sysfs files, made by the core
+ * @subdir: a directory of its own in the feature's @sysfs_dir (the tmem
+ *	fronts: tmem/ephemeral, tmem/persistent), or NULL for @sysfs_dir
+ * @owner: what pcache_sysfs_owner() gives the files of @subdir
+ * @groups: its knobs, NULL-terminated
+ * @stats: the event counters its stats/ directory shows
+ * @stat_groups: the files of stats/, NULL-terminated
+ *
+ * The core makes them once the feature's @init has returned 0 and removes
+ * them before its @drain, so that no knob ever runs outside init..drain.
+ */
+struct pcache_feature_files {
+	const char *subdir;
+	void *owner;
+	const struct attribute_group **groups;
+	struct pcache_counters *stats;
+	const struct attribute_group **stat_groups;
+};
+
+/**
  * struct pcache_feature - a feature, as the core sees it
  * @name: its name in dmesg
  * @sysfs_dir: its directory under /sys/kernel/mm/pcache/; two features
  *	may share one (tmem/ holds both tmem fronts)
+ * @files: its knobs and its stats/, in @sysfs_dir
  * @ops: BIT(enum pcache_op) of every op it needs installed while it is on
- * @enabled: whether it is on; while it is, hooks_enabled=0 is refused
- * @init: set up, off, with its files in @dir (its @sysfs_dir); 0, or an
- *	error with everything it did undone
- * @drain: the first step of unload, while its hooks are still called:
- *	remove its files (no knob can turn it on again), switch it off and
+ * @enabled: whether it is on; while it is, hooks_enabled=0 is refused.  A
+ *	feature that holds data (replicas, fork's forked-off folios under
+ *	I/O, frontswap's stored pages) gives it all back inside its disable,
+ *	under pcache_config_mutex, or stays on (frontswap's -EBUSY): so
+ *	"enabled" is also "may hold data its hooks must still serve"
+ * @init: set up, off; 0, or an error with everything it did undone
+ * @drain: the first step of unload, while its hooks are still called and
+ *	its files are gone (no knob can turn it on again): switch it off and
  *	give back everything it holds, writing back what exists nowhere
  *	else (frontswap's stored pages, fork's forked-off folios under I/O)
  * @free: the last step, once no hook calls it: free what its hooks used
@@ -359,16 +383,21 @@ enum pcache_op {
 struct pcache_feature {
 	const char *name;
 	const char *sysfs_dir;
+	const struct pcache_feature_files *files;
 	unsigned long ops;
 	bool (*enabled)(void);
-	int (*init)(struct kobject *dir);
+	int (*init)(void);
 	void (*drain)(void);
 	void (*free)(void);
 };
 
 extern const struct pcache_feature pcache_features[PCACHE_NR_FEATURES];
-/* sysfs.c: the directory of a feature, created from pcache_features[]. */
-struct kobject *pcache_sysfs_feature_dir(enum pcache_feature_id feat);
+/*
+ * sysfs.c: a feature's files (struct pcache_feature_files), made once its
+ * init has returned and removed before its drain.
+ */
+int pcache_sysfs_feature_add(enum pcache_feature_id feat);
+void pcache_sysfs_feature_remove(enum pcache_feature_id feat);
 
 /*
  * A feature needs its ops (@on) or not any more.  Returns once every hook

@@ -432,10 +432,60 @@ static int pcache_sysfs_dir_owner(int feat)
 	return feat;
 }
 
-/* The directory of a feature, for it to fill. */
-struct kobject *pcache_sysfs_feature_dir(enum pcache_feature_id feat)
+/* The directory of a feature, shared or its own. */
+static struct kobject *pcache_sysfs_feature_dir(enum pcache_feature_id feat)
 {
 	return pcache_feature_kobjs[pcache_sysfs_dir_owner(feat)];
+}
+
+/* A feature's files: its subdirectory, or its groups in its directory. */
+static struct kobject *pcache_files_kobjs[PCACHE_NR_FEATURES];
+static struct kobject *pcache_stats_kobjs[PCACHE_NR_FEATURES];
+
+int pcache_sysfs_feature_add(enum pcache_feature_id feat)
+{
+	const struct pcache_feature_files *files = pcache_features[feat].files;
+	struct kobject *dir = pcache_sysfs_feature_dir(feat);
+	struct kobject *kobj;
+
+	if (!files)
+		return 0;
+	if (files->subdir) {
+		kobj = pcache_sysfs_dir_add(dir, files->subdir, files->owner,
+					    NULL, files->groups);
+		if (!kobj)
+			return -ENOMEM;
+	} else {
+		if (sysfs_create_groups(dir, files->groups))
+			return -ENOMEM;
+		kobj = dir;
+	}
+	pcache_files_kobjs[feat] = kobj;
+	pcache_stats_kobjs[feat] = pcache_sysfs_dir_add(kobj, "stats",
+							files->owner,
+							files->stats,
+							files->stat_groups);
+	if (!pcache_stats_kobjs[feat]) {
+		pcache_sysfs_feature_remove(feat);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Removing a file waits for its show and store in flight (kernfs). */
+void pcache_sysfs_feature_remove(enum pcache_feature_id feat)
+{
+	const struct pcache_feature_files *files = pcache_features[feat].files;
+
+	if (!pcache_files_kobjs[feat])
+		return;
+	kobject_put(pcache_stats_kobjs[feat]);
+	pcache_stats_kobjs[feat] = NULL;
+	if (files->subdir)
+		kobject_put(pcache_files_kobjs[feat]);
+	else
+		sysfs_remove_groups(pcache_files_kobjs[feat], files->groups);
+	pcache_files_kobjs[feat] = NULL;
 }
 
 int pcache_sysfs_init(void)

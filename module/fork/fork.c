@@ -198,7 +198,6 @@ static struct pcache_hist fork_hist = {
 	.header = "forks, by how long the old folio's I/O ran on (us, below)",
 };
 
-static struct kobject *fork_kobj, *fork_stats_kobj;
 static struct dentry *fork_debugfs;
 
 static unsigned int fork_dev(struct address_space *mapping)
@@ -1004,6 +1003,14 @@ static struct attribute *fork_stat_attrs[] = {
 
 ATTRIBUTE_GROUPS(fork_stat);
 
+static const struct attribute_group *fork_groups[] = { &fork_group, NULL };
+
+const struct pcache_feature_files pcache_fork_files = {
+	.groups		= fork_groups,
+	.stats		= &fork_counters,
+	.stat_groups	= fork_stat_groups,
+};
+
 static void fork_wb_show_sb(struct super_block *sb, void *arg)
 {
 	struct bdi_writeback *wb = &sb->s_bdi->wb;
@@ -1035,7 +1042,7 @@ static int fork_wb_show(struct seq_file *s, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(fork_wb);
 
-int pcache_fork_init(struct kobject *dir)
+int pcache_fork_init(void)
 {
 	int ret;
 
@@ -1051,26 +1058,11 @@ int pcache_fork_init(struct kobject *dir)
 	ret = rhashtable_init(&fork_maps_ht, &fork_map_params);
 	if (ret)
 		goto out_recs;
-	fork_kobj = dir;
-	ret = sysfs_create_group(dir, &fork_group);
-	if (ret)
-		goto out_maps;
-	fork_stats_kobj = pcache_sysfs_dir_add(dir, "stats", NULL,
-					       &fork_counters,
-					       fork_stat_groups);
-	if (!fork_stats_kobj) {
-		ret = -ENOMEM;
-		goto out_group;
-	}
 	fork_debugfs = debugfs_create_dir("fork", pcache_debugfs_dir());
 	pcache_debugfs_hist("avoided_wait_us", fork_debugfs, &fork_hist);
 	debugfs_create_file("wb", 0444, fork_debugfs, NULL, &fork_wb_fops);
 	return 0;
 
-out_group:
-	sysfs_remove_group(dir, &fork_group);
-out_maps:
-	rhashtable_destroy(&fork_maps_ht);
 out_recs:
 	rhashtable_destroy(&fork_recs_ht);
 out_fs:
@@ -1083,8 +1075,6 @@ out_counters:
 /* Unload, hooks still called: no knob, wait for every forked I/O. */
 void pcache_fork_drain(void)
 {
-	kobject_put(fork_stats_kobj);
-	sysfs_remove_group(fork_kobj, &fork_group);
 	mutex_lock(&pcache_config_mutex);
 	fork_set_enabled(false);
 	mutex_unlock(&pcache_config_mutex);

@@ -22,7 +22,8 @@ void pcache_fork_fdatawait(struct address_space *mapping, loff_t start,
 void pcache_fork_invalidate(struct address_space *mapping, pgoff_t start,
 			    pgoff_t end, enum pcache_site site);
 
-int pcache_fork_init(struct kobject *dir);
+extern const struct pcache_feature_files pcache_fork_files;
+int pcache_fork_init(void);
 void pcache_fork_drain(void);
 void pcache_fork_free(void);
 bool pcache_fork_enabled(void);

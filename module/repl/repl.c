@@ -221,7 +221,6 @@ static LIST_HEAD(repl_zapq);
 static DEFINE_SPINLOCK(repl_zapq_lock);
 static void repl_zap_workfn(struct work_struct *work);
 static DECLARE_WORK(repl_zap_work, repl_zap_workfn);
-static struct kobject *repl_kobj, *repl_stats_kobj;
 static struct dentry *repl_debugfs;
 
 /* Knobs; written under pcache_config_mutex, read locklessly. */
@@ -1310,7 +1309,15 @@ static struct attribute *repl_stat_attrs[] = {
 
 ATTRIBUTE_GROUPS(repl_stat);
 
-int pcache_repl_init(struct kobject *dir)
+static const struct attribute_group *repl_groups[] = { &repl_group, NULL };
+
+const struct pcache_feature_files pcache_repl_files = {
+	.groups		= repl_groups,
+	.stats		= &repl_counters,
+	.stat_groups	= repl_stat_groups,
+};
+
+int pcache_repl_init(void)
 {
 	int ret;
 
@@ -1350,26 +1357,10 @@ int pcache_repl_init(struct kobject *dir)
 	repl_shrinker->count_objects = repl_shrink_count;
 	repl_shrinker->scan_objects = repl_shrink_scan;
 	shrinker_register(repl_shrinker);
-	repl_kobj = dir;
-	ret = sysfs_create_group(dir, &repl_group);
-	if (ret)
-		goto out_shrinker;
-	repl_stats_kobj = pcache_sysfs_dir_add(dir, "stats", NULL,
-					       &repl_counters,
-					       repl_stat_groups);
-	if (!repl_stats_kobj) {
-		ret = -ENOMEM;
-		goto out_group;
-	}
 	repl_debugfs = debugfs_create_dir("replication", pcache_debugfs_dir());
 	pcache_debugfs_hist("lifetime", repl_debugfs, &repl_hist);
 	return 0;
 
-out_group:
-	sysfs_remove_group(dir, &repl_group);
-out_shrinker:
-	shrinker_free(repl_shrinker);
-	list_lru_destroy(&repl_lru);
 out_ht:
 	rhashtable_destroy(&repl_maps_ht);
 out_cache:
@@ -1386,8 +1377,6 @@ out_counters:
 /* Unload, hooks still called: no knob, collapse every replica. */
 void pcache_repl_drain(void)
 {
-	kobject_put(repl_stats_kobj);
-	sysfs_remove_group(repl_kobj, &repl_group);
 	mutex_lock(&pcache_config_mutex);
 	repl_set_enabled(false);
 	mutex_unlock(&pcache_config_mutex);

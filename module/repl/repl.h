@@ -22,7 +22,8 @@ void pcache_repl_write_folio(struct address_space *mapping,
 void pcache_repl_invalidate(struct address_space *mapping, pgoff_t start,
 			    pgoff_t end, enum pcache_site site);
 
-int pcache_repl_init(struct kobject *dir);
+extern const struct pcache_feature_files pcache_repl_files;
+int pcache_repl_init(void);
 void pcache_repl_drain(void);
 void pcache_repl_free(void);
 bool pcache_repl_enabled(void);

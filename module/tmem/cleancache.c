@@ -70,14 +70,11 @@
 #include "front.h"
 #include "trace.h"
 
-static const struct attribute_group cc_group;
-
 struct pcache_tmem_front pcache_cleancache = {
 	.name			= "ephemeral",
 	.max_pool_percent	= 10,
 	.store_raw		= true,
 	.threshold		= 75,
-	.group			= &cc_group,
 	.set_enabled		= pcache_cc_set_enabled,
 };
 
@@ -677,6 +674,20 @@ static const struct attribute_group cc_group = {
 	.attrs = cc_attrs,
 };
 
+static const struct attribute_group *cc_attr_groups[] = {
+	&pcache_tmem_front_group,
+	&cc_group,
+	NULL,
+};
+
+const struct pcache_feature_files pcache_cc_files = {
+	.subdir		= "ephemeral",
+	.owner		= &pcache_cleancache,
+	.groups		= cc_attr_groups,
+	.stats		= &pcache_cleancache.stats,
+	.stat_groups	= pcache_tmem_front_stat_groups,
+};
+
 /* The shrinker: under memory pressure, evict the oldest pages. */
 static unsigned long cc_shrink_count(struct shrinker *s,
 				     struct shrink_control *sc)
@@ -716,7 +727,7 @@ bool pcache_cc_enabled(void)
 	return READ_ONCE(pcache_cleancache.enabled);
 }
 
-int pcache_cc_init(struct kobject *tmem_dir)
+int pcache_cc_init(void)
 {
 	int ret;
 
@@ -731,7 +742,7 @@ int pcache_cc_init(struct kobject *tmem_dir)
 	cc_shrinker->count_objects = cc_shrink_count;
 	cc_shrinker->scan_objects = cc_shrink_scan;
 	shrinker_register(cc_shrinker);
-	ret = pcache_tmem_front_init(&pcache_cleancache, tmem_dir);
+	ret = pcache_tmem_front_init(&pcache_cleancache);
 	if (ret)
 		goto out_shrinker;
 	return 0;
@@ -746,7 +757,6 @@ out_fs:
 /* Unload, hooks still called: no knob, every pool dropped. */
 void pcache_cc_drain(void)
 {
-	pcache_tmem_front_remove(&pcache_cleancache);
 	mutex_lock(&pcache_config_mutex);
 	pcache_cc_set_enabled(false);
 	mutex_unlock(&pcache_config_mutex);

@@ -143,7 +143,7 @@ static struct attribute *front_attrs[] = {
 	NULL,
 };
 
-static const struct attribute_group front_group = {
+const struct attribute_group pcache_tmem_front_group = {
 	.attrs = front_attrs,
 };
 
@@ -281,16 +281,19 @@ static const struct attribute_group stats_group = {
 	.attrs		= stats_attrs,
 	.is_visible	= stats_visible,
 };
-__ATTRIBUTE_GROUPS(stats);
+
+const struct attribute_group *pcache_tmem_front_stat_groups[] = {
+	&stats_group,
+	NULL,
+};
 
 /*
- * A front's compressed backend and its directory @parent/<name>/ (sysfs
- * tmem/), the front off.  On failure everything is undone.
+ * A front's counters and compressed backend, the front off (the core
+ * makes its directory, tmem/<name>/, from its struct pcache_feature_files).
+ * On failure everything is undone.
  */
-int pcache_tmem_front_init(struct pcache_tmem_front *f, struct kobject *parent)
+int pcache_tmem_front_init(struct pcache_tmem_front *f)
 {
-	const struct attribute_group *groups[] = { &front_group, f->group,
-						   NULL };
 	char name[40];
 	int ret;
 
@@ -314,28 +317,10 @@ int pcache_tmem_front_init(struct pcache_tmem_front *f, struct kobject *parent)
 	}
 	tmem_zs_set_store_raw(f->zs, f->store_raw);
 	tmem_zs_set_threshold(f->zs, f->threshold);
-	ret = -ENOMEM;
-	f->kobj = pcache_sysfs_dir_add(parent, f->name, f, NULL, groups);
-	if (!f->kobj)
-		goto out;
-	f->stats_kobj = pcache_sysfs_dir_add(f->kobj, "stats", f, &f->stats,
-					     stats_groups);
-	if (!f->stats_kobj)
-		goto out;
 	return 0;
 out:
-	pcache_tmem_front_remove(f);
 	pcache_tmem_front_free(f);
 	return ret;
-}
-
-/* The front's directory goes: no knob can switch it on again. */
-void pcache_tmem_front_remove(struct pcache_tmem_front *f)
-{
-	kobject_put(f->stats_kobj);
-	f->stats_kobj = NULL;
-	kobject_put(f->kobj);
-	f->kobj = NULL;
 }
 
 /* The front is off and empty, and no hook calls it: free its backend. */

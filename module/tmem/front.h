@@ -47,9 +47,6 @@ enum pcache_tmem_stat {
  * @zs: the compressed backend holding the front's pages
  * @pools: number of tmem pools the front has now
  * @stats: enum pcache_tmem_stat counters
- * @kobj: the sysfs directory
- * @stats_kobj: its stats/ directory
- * @group: the knobs only this front has, in @kobj
  * @set_enabled: switch the front; under pcache_config_mutex
  */
 struct pcache_tmem_front {
@@ -62,9 +59,6 @@ struct pcache_tmem_front {
 	struct tmem_zs *zs;
 	atomic_t pools;
 	struct pcache_counters stats;
-	struct kobject *kobj;
-	struct kobject *stats_kobj;
-	const struct attribute_group *group;
 	int (*set_enabled)(bool on);
 };
 
@@ -82,9 +76,13 @@ static inline void pcache_tmem_count(struct pcache_tmem_front *f,
 unsigned long pcache_tmem_limit_pages(struct pcache_tmem_front *f);
 bool pcache_tmem_over_limit(struct pcache_tmem_front *f);
 
-/* front.c: a front's backend and sysfs directory. */
-int pcache_tmem_front_init(struct pcache_tmem_front *f, struct kobject *parent);
-void pcache_tmem_front_remove(struct pcache_tmem_front *f);
+/*
+ * front.c: a front's backend, and the files every front has: its knobs
+ * (enabled, compressor, ...) and its stats/.
+ */
+extern const struct attribute_group pcache_tmem_front_group;
+extern const struct attribute_group *pcache_tmem_front_stat_groups[];
+int pcache_tmem_front_init(struct pcache_tmem_front *f);
 void pcache_tmem_front_free(struct pcache_tmem_front *f);
 
 /* cleancache.c: the hooks it serves, and its switch. */
@@ -99,7 +97,8 @@ int pcache_cc_set_enabled(bool on);
 long pcache_cc_shared_pools(void);
 long pcache_cc_shared_members(void);
 bool pcache_cc_enabled(void);
-int pcache_cc_init(struct kobject *tmem_dir);
+extern const struct pcache_feature_files pcache_cc_files;
+int pcache_cc_init(void);
 void pcache_cc_drain(void);
 void pcache_cc_free(void);
 
@@ -110,7 +109,8 @@ void pcache_frontswap_invalidate(int type, pgoff_t offset, unsigned int nr);
 void pcache_frontswap_swapoff(int type);
 int pcache_frontswap_set_enabled(bool on);
 bool pcache_frontswap_enabled(void);
-int pcache_frontswap_init(struct kobject *tmem_dir);
+extern const struct pcache_feature_files pcache_frontswap_files;
+int pcache_frontswap_init(void);
 void pcache_frontswap_drain(void);
 void pcache_frontswap_free(void);
 

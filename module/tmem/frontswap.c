@@ -40,15 +40,12 @@
 #include "front.h"
 #include "trace.h"
 
-static const struct attribute_group frontswap_group;
-
 struct pcache_tmem_front pcache_frontswap = {
 	.name			= "persistent",
 	.persistent		= true,
 	.max_pool_percent	= 20,
 	.store_raw		= true,
 	.threshold		= 75,
-	.group			= &frontswap_group,
 	.set_enabled		= pcache_frontswap_set_enabled,
 };
 
@@ -421,6 +418,20 @@ static const struct attribute_group frontswap_group = {
 	.attrs = frontswap_attrs,
 };
 
+static const struct attribute_group *frontswap_groups[] = {
+	&pcache_tmem_front_group,
+	&frontswap_group,
+	NULL,
+};
+
+const struct pcache_feature_files pcache_frontswap_files = {
+	.subdir		= "persistent",
+	.owner		= &pcache_frontswap,
+	.groups		= frontswap_groups,
+	.stats		= &pcache_frontswap.stats,
+	.stat_groups	= pcache_tmem_front_stat_groups,
+};
+
 /*
  * Switching off writes every stored page back first; if some cannot be
  * written within 10 seconds, frontswap stays on and this returns -EBUSY.
@@ -460,10 +471,10 @@ bool pcache_frontswap_enabled(void)
 	return READ_ONCE(pcache_frontswap.enabled);
 }
 
-int pcache_frontswap_init(struct kobject *tmem_dir)
+int pcache_frontswap_init(void)
 {
 	INIT_WORK(&frontswap_shrink_work, frontswap_shrink_fn);
-	return pcache_tmem_front_init(&pcache_frontswap, tmem_dir);
+	return pcache_tmem_front_init(&pcache_frontswap);
 }
 
 /*
@@ -473,7 +484,6 @@ int pcache_frontswap_init(struct kobject *tmem_dir)
  */
 void pcache_frontswap_drain(void)
 {
-	pcache_tmem_front_remove(&pcache_frontswap);
 	WRITE_ONCE(pcache_frontswap.enabled, false);
 	synchronize_srcu(&frontswap_srcu);
 	cancel_work_sync(&frontswap_shrink_work);
