@@ -572,7 +572,12 @@ static bool fork_folio(struct address_space *mapping, struct folio *old,
 undo:
 	if (new)
 		fork_copy_free(new);
-	kfree(rec);
+	/*
+	 * A failed fork_publish() may have had @rec in fork_recs_ht, where
+	 * the end of @old's I/O (under RCU, perhaps in interrupt) can
+	 * still be looking at it.
+	 */
+	kfree_rcu(rec, rcu);
 	xa_release(&fm->recs, index);
 refuse:
 	fork_refuse(mapping, old, reason);
