@@ -288,7 +288,11 @@ static struct repl_map *repl_map_find(struct address_space *mapping)
 	return m;
 }
 
-/* Find or make the map of @mapping; atomic. */
+/*
+ * Find or make the map of @mapping; atomic.  NULL, counted in
+ * replica_alloc_fail, if there is no memory for it (or for the table to
+ * grow).
+ */
 static struct repl_map *repl_map_get(struct address_space *mapping)
 {
 	struct repl_map *m = repl_map_find(mapping), *old;
@@ -297,7 +301,7 @@ static struct repl_map *repl_map_get(struct address_space *mapping)
 		return m;
 	m = kzalloc(sizeof(*m), GFP_NOWAIT | __GFP_NOWARN);
 	if (!m)
-		return NULL;
+		goto nomem;
 	m->mapping = mapping;
 	mutex_init(&m->collapse);
 	xa_init(&m->pages);
@@ -305,15 +309,24 @@ static struct repl_map *repl_map_get(struct address_space *mapping)
 						repl_map_params);
 	if (old) {
 		kfree(m);
-		return IS_ERR(old) ? NULL : old;
+		if (IS_ERR(old))
+			goto nomem;
+		return old;
 	}
 	spin_lock(&repl_maps_lock);
 	list_add(&m->list, &repl_maps);
 	spin_unlock(&repl_maps_lock);
 	return m;
+nomem:
+	repl_count(REPL_ALLOC_FAIL, 1);
+	return NULL;
 }
 
-/* Find or make the repl_page of @index in @m; atomic. */
+/*
+ * Find or make the repl_page of @index in @m; atomic.  NULL if as many
+ * pages are tracked as max_percent allows (skip_cap), or if there is no
+ * memory for it or its xarray slot (replica_alloc_fail).
+ */
 static struct repl_page *repl_page_get(struct repl_map *m, pgoff_t index)
 {
 	struct repl_page *rp = xa_load(&m->pages, index), *old;
@@ -323,12 +336,14 @@ static struct repl_page *repl_page_get(struct repl_map *m, pgoff_t index)
 		return rp;
 	/* Tracking is bounded, by the pages the nodes may replicate. */
 	if (atomic_long_read(&repl_tracked) >
-	    repl_policy_track_max(totalram_pages(), READ_ONCE(repl_max_percent)))
+	    repl_policy_track_max(totalram_pages(), READ_ONCE(repl_max_percent))) {
+		repl_count(REPL_SKIP_CAP, 1);
 		return NULL;
+	}
 	size = struct_size(rp, copy, nr_node_ids) + nr_node_ids * sizeof(u32);
 	rp = kzalloc(size, GFP_NOWAIT | __GFP_NOWARN);
 	if (!rp)
-		return NULL;
+		goto nomem;
 	rp->map = m;
 	rp->index = index;
 	xa_lock(&m->pages);
@@ -337,10 +352,15 @@ static struct repl_page *repl_page_get(struct repl_map *m, pgoff_t index)
 	xa_unlock(&m->pages);
 	if (old) {
 		kfree(rp);
-		return xa_is_err(old) ? NULL : old;
+		if (xa_is_err(old))
+			goto nomem;
+		return old;
 	}
 	atomic_long_inc(&repl_tracked);
 	return rp;
+nomem:
+	repl_count(REPL_ALLOC_FAIL, 1);
+	return NULL;
 }
 
 static void repl_copy_free(struct rcu_head *rcu)
@@ -429,10 +449,8 @@ static struct repl_page *repl_check(struct address_space *mapping,
 		return NULL;
 	m = repl_map_get(mapping);
 	rp = m ? repl_page_get(m, master->index) : NULL;
-	if (!rp) {
-		repl_count(REPL_ALLOC_FAIL, 1);
-		return NULL;
-	}
+	if (!rp)
+		return NULL;		/* counted by the two above */
 	*gen = READ_ONCE(rp->gen);
 	/*
 	 * Page cache, caller, PTEs, buffer heads, our pin: anything more is
