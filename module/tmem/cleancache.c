@@ -222,7 +222,7 @@ void pcache_cc_remove_folio(struct address_space *mapping,
 			    CC_GFP);
 	trace_pcache_tmem_put(false, pool, oid, folio->index, ret);
 	if (ret)
-		pcache_tmem_count(f, PCACHE_TMEM_PUT_REJECTS, 1);
+		pcache_tmem_count_put_reject(f, ret);
 	goto out;
 reject:
 	trace_pcache_tmem_put(false, pool, oid, folio->index, ret);

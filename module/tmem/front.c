@@ -164,12 +164,6 @@ static long get_compress_fail(void *f)
 	return tmem_zs_rejects(stat_zs(f), TMEM_ZS_REJECT_COMPRESS_FAIL);
 }
 
-static long get_alloc_fail(void *f)
-{
-	return tmem_zs_rejects(stat_zs(f), TMEM_ZS_REJECT_ALLOC_FAIL) +
-		tmem_zs_rejects(stat_zs(f), TMEM_ZS_REJECT_KMEMCACHE_FAIL);
-}
-
 static long get_stored_pages(void *f)
 {
 	return atomic_long_read(&tmem_zs_stats(stat_zs(f))->stored);
@@ -219,7 +213,7 @@ STAT(puts, PCACHE_TMEM_PUTS);
 STAT(put_rejects, PCACHE_TMEM_PUT_REJECTS);
 STAT_FN(put_reject_compress_poor, get_compress_poor);
 STAT_FN(put_reject_compress_fail, get_compress_fail);
-STAT_FN(put_reject_alloc_fail, get_alloc_fail);
+STAT(put_reject_alloc_fail, PCACHE_TMEM_REJECT_ALLOC_FAIL);
 STAT(put_reject_pool_limit, PCACHE_TMEM_REJECT_POOL_LIMIT);
 STAT(put_reject_large_folio, PCACHE_TMEM_REJECT_LARGE_FOLIO);
 STAT(put_reject_no_pool, PCACHE_TMEM_REJECT_NO_POOL);

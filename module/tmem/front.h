@@ -22,6 +22,7 @@
 enum pcache_tmem_stat {
 	PCACHE_TMEM_PUTS,
 	PCACHE_TMEM_PUT_REJECTS,
+	PCACHE_TMEM_REJECT_ALLOC_FAIL,
 	PCACHE_TMEM_REJECT_POOL_LIMIT,
 	PCACHE_TMEM_REJECT_LARGE_FOLIO,
 	PCACHE_TMEM_REJECT_NO_POOL,
@@ -70,6 +71,19 @@ static inline void pcache_tmem_count(struct pcache_tmem_front *f,
 				     unsigned long n)
 {
 	pcache_count_add(&f->stats, stat, n);
+}
+
+/*
+ * A put that tmem_put_page() refused with @ret.  -ENOMEM is lack of
+ * memory, wherever it was: tmem's entry, object or xarray node, or the
+ * backend's entry, staging page or zsmalloc handle.
+ */
+static inline void pcache_tmem_count_put_reject(struct pcache_tmem_front *f,
+						int ret)
+{
+	pcache_tmem_count(f, PCACHE_TMEM_PUT_REJECTS, 1);
+	if (ret == -ENOMEM)
+		pcache_tmem_count(f, PCACHE_TMEM_REJECT_ALLOC_FAIL, 1);
 }
 
 /* Pages the front may use: max_pool_percent of RAM. */

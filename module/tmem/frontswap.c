@@ -176,7 +176,7 @@ static bool __pcache_frontswap_store(struct folio *folio)
 	trace_pcache_tmem_put(true, pool, slot_oid(offset), slot_index(offset), ret);
 	if (!ret)
 		return true;
-	pcache_tmem_count(f, PCACHE_TMEM_PUT_REJECTS, 1);
+	pcache_tmem_count_put_reject(f, ret);
 	return false;	/* tmem dropped the older copy */
 reject:
 	trace_pcache_tmem_put(true, pool, slot_oid(offset), slot_index(offset), ret);
