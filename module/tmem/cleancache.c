@@ -474,7 +474,11 @@ static int cc_private_pool(void)
 	return pool;
 }
 
-/* Give @sb a pool; cc_mutex held. */
+/*
+ * Give @sb a pool; cc_mutex held.  Without memory for it @sb is not
+ * cached (counted in pool_alloc_fail) until it is mounted again or the
+ * pools are rebuilt.
+ */
 static void cc_fs_add(struct super_block *sb, void *unused)
 {
 	struct cc_fs *fs;
@@ -507,6 +511,7 @@ static void cc_fs_add(struct super_block *sb, void *unused)
 	pr_debug("pool %d for %s (%s)\n", pool, sb->s_id, sb->s_type->name);
 	return;
 fail:
+	pcache_tmem_count(&pcache_cleancache, PCACHE_TMEM_POOL_ALLOC_FAIL, 1);
 	pr_warn("no pool for %s (%s): out of memory, it is not cached\n",
 		sb->s_id, sb->s_type->name);
 }
@@ -552,9 +557,12 @@ static void cc_leave_workfn(struct work_struct *work)
 		pr_info("%s was made writable: it left its shared pool\n",
 			fs->sb->s_id);
 		pool = cc_private_pool();
-		if (pool < 0)
+		if (pool < 0) {
+			pcache_tmem_count(&pcache_cleancache,
+					  PCACHE_TMEM_POOL_ALLOC_FAIL, 1);
 			pr_warn("%s: no private pool: out of memory, it is not cached\n",
 				fs->sb->s_id);
+		}
 		WRITE_ONCE(fs->pool, pool < 0 ? -1 : pool);
 	}
 	mutex_unlock(&cc_mutex);

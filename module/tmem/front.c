@@ -217,6 +217,7 @@ STAT(put_reject_alloc_fail, PCACHE_TMEM_REJECT_ALLOC_FAIL);
 STAT(put_reject_pool_limit, PCACHE_TMEM_REJECT_POOL_LIMIT);
 STAT(put_reject_large_folio, PCACHE_TMEM_REJECT_LARGE_FOLIO);
 STAT(put_reject_no_pool, PCACHE_TMEM_REJECT_NO_POOL);
+STAT(pool_alloc_fail, PCACHE_TMEM_POOL_ALLOC_FAIL);
 STAT(gets, PCACHE_TMEM_GETS);
 STAT(get_hits, PCACHE_TMEM_GET_HITS);
 STAT(flushes, PCACHE_TMEM_FLUSHES);
@@ -243,6 +244,7 @@ static struct attribute *stats_attrs[] = {
 	&stat_attr_put_reject_pool_limit.attr.attr,
 	&stat_attr_put_reject_large_folio.attr.attr,
 	&stat_attr_put_reject_no_pool.attr.attr,
+	&stat_attr_pool_alloc_fail.attr.attr,
 	&stat_attr_gets.attr.attr,
 	&stat_attr_get_hits.attr.attr,
 	&stat_attr_flushes.attr.attr,

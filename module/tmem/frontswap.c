@@ -135,6 +135,10 @@ static int frontswap_get_pool(int type)
 		if (pool >= 0) {
 			WRITE_ONCE(frontswap_pools[type], pool);
 			atomic_inc(&pcache_frontswap.pools);
+		} else {
+			/* The store is refused; the next one tries again. */
+			pcache_tmem_count(&pcache_frontswap,
+					  PCACHE_TMEM_POOL_ALLOC_FAIL, 1);
 		}
 	}
 	mutex_unlock(&frontswap_mutex);
