@@ -476,10 +476,10 @@ static int cc_private_pool(void)
 
 /*
  * Give @sb a pool; cc_mutex held.  Without memory for it @sb is not
- * cached (counted in pool_alloc_fail) until it is mounted again or the
- * pools are rebuilt.
+ * cached (counted in pool_alloc_fail, and in *@failed if set) until it
+ * is mounted again or the pools are rebuilt.
  */
-static void cc_fs_add(struct super_block *sb, void *unused)
+static void cc_fs_add(struct super_block *sb, void *failed)
 {
 	struct cc_fs *fs;
 	int pool;
@@ -512,6 +512,8 @@ static void cc_fs_add(struct super_block *sb, void *unused)
 	return;
 fail:
 	pcache_tmem_count(&pcache_cleancache, PCACHE_TMEM_POOL_ALLOC_FAIL, 1);
+	if (failed)
+		(*(unsigned int *)failed)++;
 	pr_warn("no pool for %s (%s): out of memory, it is not cached\n",
 		sb->s_id, sb->s_type->name);
 }
@@ -584,9 +586,13 @@ void pcache_cc_sb_event(struct super_block *sb, enum pcache_site site)
 	mutex_unlock(&cc_mutex);
 }
 
-static void cc_add_mounted(void)
+/* Returns how many of them got no pool. */
+static unsigned int cc_add_mounted(void)
 {
-	pcache_fs_list_iterate_supers(&cc_fs, cc_fs_add, NULL);
+	unsigned int failed = 0;
+
+	pcache_fs_list_iterate_supers(&cc_fs, cc_fs_add, &failed);
+	return failed;
 }
 
 static void cc_del_all(void)
@@ -598,9 +604,14 @@ static void cc_del_all(void)
 		cc_fs_del(dev);
 }
 
-int pcache_cc_set_enabled(bool on)
+/*
+ * Switch cleancache on or off.  Returns how many mounted filesystems of a
+ * listed type got no pool for lack of memory: they are not cached.
+ */
+static unsigned int cc_switch(bool on)
 {
 	struct pcache_tmem_front *f = &pcache_cleancache;
+	unsigned int failed = 0;
 
 	lockdep_assert_held(&pcache_config_mutex);
 	if (on == f->enabled)
@@ -615,7 +626,7 @@ int pcache_cc_set_enabled(bool on)
 	mutex_lock(&cc_mutex);
 	if (on) {
 		WRITE_ONCE(f->enabled, true);
-		cc_add_mounted();
+		failed = cc_add_mounted();
 	} else {
 		WRITE_ONCE(f->enabled, false);
 		synchronize_srcu(&cc_srcu);
@@ -628,7 +639,21 @@ int pcache_cc_set_enabled(bool on)
 	}
 	tmem_zs_drain(f->zs);
 	pr_info("%s\n", on ? "enabled" : "disabled, every pool dropped");
-	return 0;
+	return failed;
+}
+
+/*
+ * The enabled knob, all or nothing: if a mounted filesystem of a listed
+ * type cannot get a pool, cleancache is switched off again, every pool
+ * made dropped, and the write fails with -ENOMEM.
+ */
+int pcache_cc_set_enabled(bool on)
+{
+	if (!cc_switch(on))
+		return 0;
+	cc_switch(false);
+	pr_warn("not enabled: out of memory for the pools\n");
+	return -ENOMEM;
 }
 
 /* Shared pools on or off.  Pools are rebuilt. */
@@ -640,12 +665,12 @@ static int cc_set_shared(void *unused, bool on)
 	if (on == cc_shared)
 		return 0;
 	if (enabled)
-		pcache_cc_set_enabled(false);
+		cc_switch(false);
 	mutex_lock(&cc_mutex);
 	WRITE_ONCE(cc_shared, on);
 	mutex_unlock(&cc_mutex);
 	if (enabled)
-		pcache_cc_set_enabled(true);
+		cc_switch(true);	/* a filesystem may be left uncached */
 	return 0;
 }
 
@@ -665,8 +690,8 @@ static void cc_fs_changed(void)
 {
 	lockdep_assert_held(&pcache_config_mutex);
 	if (pcache_cleancache.enabled) {
-		pcache_cc_set_enabled(false);
-		pcache_cc_set_enabled(true);
+		cc_switch(false);
+		cc_switch(true);	/* a filesystem may be left uncached */
 	}
 }
 
