@@ -4,12 +4,15 @@
  *
  *   hooks		one line per call site: "site class count"
  *   sites/<site>	the count of one call site, as a number
+ *   text		the module's core text, "0x<start> 0x<end>" (end
+ *			exclusive), for the fault-injection stack filter
  *   <feature>/		a feature's diagnostics, histograms among them
  *
  * Counts run from module load and are never reset; tests compare deltas.
  * debugfs has no ABI promise: stable counters go to sysfs.
  */
 #include <linux/debugfs.h>
+#include <linux/module.h>
 #include <linux/seq_file.h>
 
 #include "pcache.h"
@@ -35,6 +38,26 @@ static int site_count_get(void *data, u64 *val)
 }
 DEFINE_DEBUGFS_ATTRIBUTE(site_count_fops, site_count_get, NULL, "%llu\n");
 
+/*
+ * text: where the module's code is, for failslab and fail_page_alloc.
+ * Written to their require-start and require-end (with
+ * CONFIG_FAULT_INJECTION_STACKTRACE_FILTER), the two numbers make them
+ * fail only allocations with pcache's code on the stack: its own, and
+ * the kernel's on its behalf.  /sys/module/pcache/sections/ cannot give
+ * the range: since 6.4 the core text (.text and the other executable
+ * sections) is an allocation of its own, mem[MOD_TEXT], and .data is in
+ * another one, not necessarily after it.  Root only, as sections/ is.
+ */
+static int text_show(struct seq_file *m, void *v)
+{
+	const struct module_memory *mem = &THIS_MODULE->mem[MOD_TEXT];
+
+	seq_printf(m, "0x%lx 0x%lx\n", (unsigned long)mem->base,
+		   (unsigned long)mem->base + mem->size);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(text);
+
 void pcache_debugfs_init(void)
 {
 	struct dentry *sites;
@@ -48,6 +71,8 @@ void pcache_debugfs_init(void)
 		debugfs_create_file_unsafe(pcache_site_name(site), 0444, sites,
 					   (void *)(uintptr_t)site,
 					   &site_count_fops);
+	debugfs_create_file("text", 0400, pcache_debugfs_root, NULL,
+			    &text_fops);
 }
 
 static int hist_show(struct seq_file *m, void *v)
