@@ -11,6 +11,8 @@
 #   make bench	hook cost and feature benchmarks, pcache against the alternative
 #		(on a second kernel tree built without the debug checks)
 #
+#   make soak	every feature on under load, toggled and reloaded, for MINUTES
+#		minutes (default 30; make test runs a short one)
 #   make mutants	build pcache with one deliberate bug at a time (MUTANTS="1 5"
 #		picks some) and check that the selftests catch each
 #   make kernel | module | initramfs | selftests | dkms | checkpatch | clean
@@ -70,9 +72,10 @@ initramfs: $(INITRD)
 $(INITRD): tools/guest/init tools/mkinitramfs.sh | deps
 	tools/mkinitramfs.sh $@
 
-SELFTEST_BINS := $(WORKLOAD) $(B)/selftests/pcache_repl $(B)/selftests/pcache_fork
+SELFTEST_BINS := $(WORKLOAD) $(B)/selftests/pcache_repl $(B)/selftests/pcache_fork \
+		 $(B)/selftests/pcache_fsx
 SELFTEST_SRCS := selftests/pcache_workload.c selftests/pcache_repl.c \
-		 selftests/pcache_fork.c selftests/Makefile
+		 selftests/pcache_fork.c selftests/pcache_fsx.c selftests/Makefile
 
 selftests: $(SELFTEST_BINS)
 
@@ -106,6 +109,14 @@ else
 test: guest
 	tools/run-tests.sh $(TESTS)
 endif
+
+# The long soak: pcache_soak alone in one guest, MINUTES minutes of load.
+MINUTES ?= 30
+soak: guest
+	PCACHE_GUESTS=1 PCACHE_SOAK_SECONDS=$$(($(MINUTES) * 60)) \
+		PCACHE_TEST_TIMEOUT=$$(($(MINUTES) * 60 + 900)) \
+		PCACHE_GUEST_TIMEOUT=$$(($(MINUTES) * 60 + 1500)) \
+		PCACHE_TEST_OUT=$(B)/soak tools/run-tests.sh pcache_soak
 
 # Mutation testing: every mutant must make its feature's selftests fail.
 mutants: guest $(KASAN_KSTAMP)
@@ -141,4 +152,4 @@ clean:
 distclean:
 	rm -rf $(B)
 
-.PHONY: all deps kernel module perf-module kasan-module mutants initramfs selftests guest dkms run test bench checkpatch clean distclean
+.PHONY: all deps kernel module perf-module kasan-module mutants soak initramfs selftests guest dkms run test bench checkpatch clean distclean

@@ -24,6 +24,7 @@
 #			PCACHE_KTREE); the DKMS build is then left out
 #   PCACHE_TEST_OUT=DIR	the output folder (default build/test)
 #   PCACHE_APPEND=ARGS	more guest kernel command line
+#   PCACHE_SOAK_SECONDS=S	pcache_soak's length (make soak; not kept as its duration)
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -47,7 +48,8 @@ moddir=${PCACHE_MODDIR:-$top/module}
 genv=(env PCACHE_KO="$moddir/pcache.ko" PCACHE_KUNIT_KO="$moddir/pcache_kunit.ko"
       PCACHE_KTREE="$ktree"
       ${PCACHE_UNLOAD_CYCLES:+PCACHE_UNLOAD_CYCLES=$PCACHE_UNLOAD_CYCLES}
-      ${PCACHE_TEST_TIMEOUT:+PCACHE_TEST_TIMEOUT=$PCACHE_TEST_TIMEOUT})
+      ${PCACHE_TEST_TIMEOUT:+PCACHE_TEST_TIMEOUT=$PCACHE_TEST_TIMEOUT}
+      ${PCACHE_SOAK_SECONDS:+PCACHE_SOAK_SECONDS=$PCACHE_SOAK_SECONDS})
 
 tests=("$@")
 [ ${#tests[@]} -gt 0 ] || mapfile -t tests < <(make -s -C selftests list)
@@ -149,8 +151,9 @@ echo "== guests ran $(( $(date +%s) - start )) s"
 	done
 } > "$out/results.tap"
 
-# Durations, for the next split (from runs of the usual kernel and module).
-if [ -z "${PCACHE_KTREE:-}${PCACHE_MODDIR:-}" ]; then
+# Durations, for the next split (from runs of the usual kernel and module,
+# with the soak at its usual length).
+if [ -z "${PCACHE_KTREE:-}${PCACHE_MODDIR:-}${PCACHE_SOAK_SECONDS:-}" ]; then
 	{
 		[ -f "$durations" ] && cat "$durations"
 		sed -nE 's/^ok [0-9]+ selftests: ([a-z_]+) \(([0-9]+)s\)$/\1 \2/p' \
