@@ -367,3 +367,53 @@ refuse_blank() {
 		t_refused "$2: ${BLANK_NAMES[i]}" "$1" "${BLANK_INPUTS[i]}" raw
 	done
 }
+
+# ---- bpftrace.  It prints "Attaching N probes..." before it attaches
+# them, and a background job of a script starts with SIGINT ignored
+# until bpftrace installs its handler: a workload run, or a SIGINT sent,
+# right after that line can come too early (the events are missed, the
+# SIGINT is lost and bpftrace runs on).
+
+# bt_start OUT SCRIPT [ARG...]: bpftrace SCRIPT in the background, its
+# output in OUT, its pid in BT_PID; returns once every probe it announced
+# is attached (one perf event each), or fails after 120 s.
+bt_start() {
+	local out=$1 n have _
+	shift
+	BPFTRACE_NO_USER_SYMBOLS=1 bpftrace "$@" > "$out" 2>&1 &
+	BT_PID=$!
+	for _ in $(seq 240); do
+		n=$(sed -nE 's/^Attaching ([0-9]+) probes?.*/\1/p' "$out" | head -1)
+		if [ -n "$n" ]; then
+			have=$(ls -l "/proc/$BT_PID/fd" 2>/dev/null | grep -c perf_event)
+			[ "$have" -ge "$n" ] && return 0
+		fi
+		kill -0 "$BT_PID" 2>/dev/null || return 1
+		sleep 0.5
+	done
+	return 1
+}
+
+# bt_stop: SIGINT to bpftrace (again every 10 s, in case one came before
+# its handler), so it prints its maps and exits; after 60 s it is shown
+# (each thread's state and kernel stack) and killed.  True if it exited
+# on SIGINT.
+bt_stop() {
+	local i t
+	for i in $(seq 120); do
+		[ $((i % 20)) = 1 ] && kill -INT "$BT_PID" 2>/dev/null
+		kill -0 "$BT_PID" 2>/dev/null || break
+		sleep 0.5
+	done
+	if kill -0 "$BT_PID" 2>/dev/null; then
+		for t in /proc/$BT_PID/task/*; do
+			t_diag "bpftrace task ${t##*/} $(cat "$t/comm") state $(awk '{print $3}' "$t/stat")"
+			sed 's/^/#   /' "$t/stack" 2>/dev/null
+		done
+		kill -KILL "$BT_PID"
+		wait "$BT_PID" 2>/dev/null
+		return 1
+	fi
+	wait "$BT_PID" 2>/dev/null
+	return 0
+}

@@ -14,14 +14,7 @@ pcache_load || t_skip_all "cannot load pcache"
 t_check "tracepoints are registered under events/pcache" \
 	test -d /sys/kernel/tracing/events/pcache/pcache_read
 
-BPFTRACE_NO_USER_SYMBOLS=1 bpftrace "$script" > "$out" 2>&1 &
-bt=$!
-for _ in $(seq 120); do
-	grep -q '^Attaching' "$out" && break
-	kill -0 $bt 2> /dev/null || break
-	sleep 0.5
-done
-t_check "bpftrace attached to tracepoint:pcache:*" grep -q '^Attaching' "$out"
+t_check "bpftrace attached to every probe of pcache-hooks.bt" bt_start "$out" "$script"
 sleep 1
 for _ in 1 2 3; do
 	cat /etc/services /etc/passwd > /dev/null
@@ -29,24 +22,8 @@ for _ in 1 2 3; do
 	cat /etc/services > /dev/null
 done
 sleep 1
-kill -INT $bt 2> /dev/null
-# bpftrace prints its maps and detaches on SIGINT; give it a minute, then
-# show where it is stuck and stop it.
-for _ in $(seq 120); do
-	kill -0 $bt 2> /dev/null || break
-	sleep 0.5
-done
-if kill -0 $bt 2> /dev/null; then
-	t_fail "bpftrace exits within 60 s of SIGINT"
-	for t in /proc/$bt/task/*; do
-		t_diag "task ${t##*/} $(cat "$t/comm") state $(awk '{print $3}' "$t/stat")"
-		sed 's/^/#   /' "$t/stack" 2> /dev/null
-	done
-	kill -KILL $bt
-else
-	t_ok "bpftrace exits within 60 s of SIGINT"
-fi
-wait $bt
+# bpftrace prints its maps and detaches on SIGINT.
+t_check "bpftrace exits within 60 s of SIGINT" bt_stop
 sed 's/^/# /' "$out"
 t_check "bpftrace saw pcache_read events" \
 	grep -qE '^@events\[tracepoint:pcache:pcache_read, [0-9]+\]: [1-9]' "$out"
@@ -70,13 +47,11 @@ grep pcache_sb $tr/trace | head -4 | sed 's/^/# /'
 if fs_setup && cg_setup 8M; then
 	tmem_set ephemeral enabled 1
 	out2=/tmp/pcache-bt-tmem.out
-	timeout -s INT 60 bpftrace "$TOP/tools/bpftrace/pcache-tmem.bt" > "$out2" 2>&1 &
-	bt2=$!
-	for i in $(seq 60); do grep -q Attaching "$out2" && break; sleep 1; done
+	bt_start "$out2" "$TOP/tools/bpftrace/pcache-tmem.bt" ||
+		t_diag "pcache-tmem.bt did not attach: $(cat "$out2")"
 	mkdir -p "$MNT/bt"
 	cg_run "$WL" write "$MNT/bt/f" 16384 3 && cg_run "$WL" verify "$MNT/bt/f" 16384 3
-	kill -INT $bt2 2> /dev/null
-	wait $bt2
+	bt_stop
 	sed 's/^/# /' "$out2"
 	t_check "pcache-tmem.bt counted cleancache puts" \
 		grep -qE '^@ops\[tracepoint:pcache:pcache_tmem_put, 0, 0\]: [1-9]' "$out2"
@@ -98,17 +73,15 @@ if [ -d "$R" ] && [ -d /sys/devices/system/node/node1 ] && fs_setup; then
 	echo 0 > $R/write_quiet_ms
 	echo 1 > $R/enabled
 	out3=/tmp/pcache-bt-repl.out
-	timeout -s INT 60 bpftrace "$TOP/tools/bpftrace/pcache-repl.bt" > "$out3" 2>&1 &
-	bt3=$!
-	for i in $(seq 60); do grep -q Attaching "$out3" && break; sleep 1; done
+	bt_start "$out3" "$TOP/tools/bpftrace/pcache-repl.bt" ||
+		t_diag "pcache-repl.bt did not attach: $(cat "$out3")"
 	mkdir -p "$MNT/bt"
 	n0=$(cut -d, -f1 /sys/devices/system/node/node0/cpulist | cut -d- -f1)
 	n1=$(cut -d, -f1 /sys/devices/system/node/node1/cpulist | cut -d- -f1)
 	taskset -c "$n0" "$WL" write "$MNT/bt/r" 1024 5 &&
 		taskset -c "$n1" "$WL" verify "$MNT/bt/r" 1024 5 &&
 		taskset -c "$n0" "$WL" write-at "$MNT/bt/r" 0 65536 6
-	kill -INT $bt3 2> /dev/null
-	wait $bt3
+	bt_stop
 	sed 's/^/# /' "$out3"
 	t_check "pcache-repl.bt counted replicas made on node 1 of masters on node 0" \
 		grep -qE '^@created\[1, 0\]: [1-9]' "$out3"

@@ -177,15 +177,13 @@ f0=$(fst forked)
 # tracing off).
 echo 1 > /sys/kernel/tracing/tracing_on 2>/dev/null
 bto=/tmp/pcache-bt-fork.out
-timeout -s INT 60 bpftrace "$TOP/tools/bpftrace/pcache-fork.bt" > $bto 2>&1 &
-bt=$!
-for _ in $(seq 60); do grep -q Attaching $bto && break; sleep 1; done
+bt_start $bto "$TOP/tools/bpftrace/pcache-fork.bt" ||
+	t_diag "pcache-fork.bt did not attach: $(cat $bto)"
 ws1=$(site_count wait_stable)
 "$PF" stable "$FM/stable" 20 > /tmp/pf.out 2>&1
 rc=$?
 ws2=$(site_count wait_stable)
-kill -INT $bt 2> /dev/null
-wait $bt
+bt_stop
 sed 's/^/# /' $bto
 t_diag "fork on: $(tr '\n' ' ' < /tmp/pf.out)"
 t_diag "fork on: $(fstats)"
