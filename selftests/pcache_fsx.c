@@ -53,6 +53,8 @@
  *   mremap	move the worker's mapping (MREMAP_FIXED onto a fresh
  *		PROT_NONE reservation) and check it; worker i with i % 3 == 1
  *		does this often
+ * Every 32nd op the worker moves to a random CPU, so that on a NUMA
+ * machine each file is read and written from every node.
  * After every op the whole file is checked by pread(2) (and its size by
  * fstat(2)), every 16th op also through the worker's mapping.  Written
  * data is pseudo-random, new for every op and never a zero byte, so stale
@@ -78,6 +80,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
@@ -1030,6 +1033,27 @@ static void worker_setup(struct worker *w, const char *dir,
 	}
 }
 
+/*
+ * Every MOVE_EVERY ops the worker moves to a random CPU, so that on a
+ * NUMA machine its file's pages, cached on the node that first touched
+ * them, are also read and written from the other nodes (what page cache
+ * replication acts on).
+ */
+#define MOVE_EVERY	32
+
+static void move_cpu(struct worker *w)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	cpu_set_t set;
+
+	if (n <= 1)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(rnd_below(w, n), &set);
+	/* an offline or forbidden CPU just leaves the worker where it is */
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
 static int worker_main(int id, const char *dir, const char *mdir,
 		       size_t maxsize, uint64_t seed, double deadline,
 		       struct stats *st)
@@ -1056,6 +1080,8 @@ static int worker_main(int id, const char *dir, const char *mdir,
 	check_read(&w, "start: check by pread");
 	check_map(&w, "start: check by the shared mapping");
 	while (now() < deadline) {
+		if (!(w.hdr->opno % MOVE_EVERY))
+			move_cpu(&w);
 		do_op(&w, 1);
 		post_check(&w);
 	}
