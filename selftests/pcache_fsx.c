@@ -544,24 +544,32 @@ static int op_read(struct worker *w, struct logent *e)
 	return OP_DONE;
 }
 
-static int op_write(struct worker *w, struct logent *e)
+/* pwrite(2) new data over [off, off + len) through @fd, and the model. */
+static void write_new(struct worker *w, struct logent *e, int fd,
+		      size_t off, size_t len, const char *what)
 {
-	size_t off, len;
 	ssize_t r;
 
-	pick_range(w, w->maxsize, &off, &len);
 	e->off = off;
 	e->len = len;
 	fill_random(w, w->buf, len);
-	r = pwrite(w->fd, w->buf, len, off);
+	r = pwrite(fd, w->buf, len, off);
 	if (r < 0)
-		fail_sys(w, "write: pwrite");
+		fail_sys(w, what);
 	if ((size_t)r != len)
-		fail_short(w, "write: pwrite", off, r, len);
+		fail_short(w, what, off, r, len);
 	memcpy(w->model + off, w->buf, len);
+	set_size(w, max_sz(w->hdr->size, off + len));
+}
+
+static int op_write(struct worker *w, struct logent *e)
+{
+	size_t off, len;
+
+	pick_range(w, w->maxsize, &off, &len);
+	write_new(w, e, w->fd, off, len, "write: pwrite");
 	if (FSX_BREAK_MODEL == 2 && e->opno % 64 == 0)
 		w->model[off] ^= 0x01;
-	set_size(w, max_sz(w->hdr->size, off + len));
 	return OP_DONE;
 }
 
@@ -739,21 +747,11 @@ static int op_fsync(struct worker *w, struct logent *e)
 static int op_dwrite(struct worker *w, struct logent *e)
 {
 	size_t off, len;
-	ssize_t r;
 
 	if (w->dfd < 0)
 		return OP_SKIP;
 	pick_pages(w, w->maxsize, &off, &len);
-	e->off = off;
-	e->len = len;
-	fill_random(w, w->buf, len);
-	r = pwrite(w->dfd, w->buf, len, off);
-	if (r < 0)
-		fail_sys(w, "dwrite: O_DIRECT pwrite");
-	if ((size_t)r != len)
-		fail_short(w, "dwrite: O_DIRECT pwrite", off, r, len);
-	memcpy(w->model + off, w->buf, len);
-	set_size(w, max_sz(w->hdr->size, off + len));
+	write_new(w, e, w->dfd, off, len, "dwrite: O_DIRECT pwrite");
 	return OP_DONE;
 }
 
