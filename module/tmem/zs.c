@@ -182,6 +182,8 @@ static void tmem_zs_comp_free(struct tmem_zs_comp *comp)
 
 		if (c->tfm)
 			crypto_free_comp(c->tfm);
+		if (pcache_mutant(15))
+			c->buffer = NULL;	/* lost, not freed */
 		kfree(c->buffer);
 		mutex_destroy(&c->mutex);
 	}
