@@ -101,6 +101,20 @@ uncache() {
 	echo 0 > "$R/enabled" && wait_zero "$R/stats/nr_replica_pages" 50 &&
 		echo 1 > "$R/enabled" && drop_caches
 }
+# torture_direct FS FILE: pcache_repl torture, O_DIRECT and buffered
+# writers on node 0 (to the same pages), readers on node 1: no stale
+# read, and O_DIRECT writes were done.
+torture_direct() {
+	local rc dw line
+	"$RB" torture "$2" 256 "$TORTURE_S" 0 1 direct > "$T/t.out" 2>&1
+	rc=$?
+	while read -r line; do t_diag "$1 torture direct: $line"; done < "$T/t.out"
+	t_check "$1: O_DIRECT and buffered writes to the same pages, readers on node 1 (${TORTURE_S} s): no stale read" \
+		test $rc = 0
+	dw=$(grep -o 'direct_writes [0-9]*' "$T/t.out" | awk '{ print $2 }')
+	t_check "  $1: O_DIRECT writes were done (${dw:-none})" test "${dw:-0}" -gt 0
+	rm -f "$2"
+}
 # on1 CMD...: run CMD on node 1's CPUs.
 on1() { taskset -c "$N1CPUS" "$@"; }
 
@@ -127,14 +141,8 @@ t_check "tmpfs: written on node 0, read and mapped on node 1, every word right" 
 on=$(awk '$1 == "mapped" { print $4; exit }' "$T/loc.out")
 t_check "tmpfs: the mapped pages stay on node 0 (none on node 1: ${on:-?})" \
 	test "${on:-x}" = 0
-"$RB" torture "$T/tort" 256 "$TORTURE_S" 0 1 direct > "$T/t.out" 2>&1
-rc=$?
-while read -r line; do t_diag "tmpfs torture direct: $line"; done < "$T/t.out"
-t_check "tmpfs: O_DIRECT and buffered writes to the same pages, readers on node 1 (${TORTURE_S} s): no stale read" \
-	test $rc = 0
-dw=$(grep -o 'direct_writes [0-9]*' "$T/t.out" | awk '{ print $2 }')
-t_check "  tmpfs: O_DIRECT writes were done (${dw:-none})" test "${dw:-0}" -gt 0
-rm -f "$T/tort" "$T/f"
+torture_direct tmpfs "$T/tort"
+rm -f "$T/f"
 
 # 9p: the guest's root, read-only, cache=loose (reads go through the page
 # cache).  A file the host does not change: read on node 0, on node 1,
@@ -227,17 +235,10 @@ rm -f "$D/f" "$D/g"
 # ---------------------------------------------------------------------
 t_diag "-- O_DIRECT and buffered at once on ext4: $(counters)"
 rep0=$(st "$R" replicated)
-"$RB" torture "$D/tort" 256 "$TORTURE_S" 0 1 direct > "$T/t.out" 2>&1
-rc=$?
-while read -r line; do t_diag "ext4 torture direct: $line"; done < "$T/t.out"
-t_check "ext4: O_DIRECT and buffered writes to the same pages, readers on node 1 (${TORTURE_S} s): no stale read" \
-	test $rc = 0
-dw=$(grep -o 'direct_writes [0-9]*' "$T/t.out" | awk '{ print $2 }')
-t_check "  ext4: O_DIRECT writes were done (${dw:-none})" test "${dw:-0}" -gt 0
+torture_direct ext4 "$D/tort"
 rose "  ext4: replicas were made meanwhile" "$R" replicated "$rep0"
 t_check_fails "  the kernel found no page cache page it could not invalidate after an O_DIRECT write" \
 	sh -c 'dmesg | grep -q "Page cache invalidation failure"'
-rm -f "$D/tort"
 
 # ---------------------------------------------------------------------
 t_diag "-- a swap file on ext4, fork-on-write on: $(counters)"

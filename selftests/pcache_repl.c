@@ -12,6 +12,9 @@
  * memory to NODE (set_mempolicy MPOL_BIND).
  *
  *   fill FILE PAGES ROUND		write(2) the content of ROUND, fsync
+ *					(the file truncated first, unless
+ *					PCACHE_REPL_NOTRUNC=1: then the
+ *					pages are overwritten in place)
  *   check FILE PAGES ROUND		read(2) it, every word of ROUND
  *	(both run on node N first if PCACHE_REPL_NODE=N is in the environment)
  *
@@ -56,6 +59,10 @@
  *		pause of 1-4 ms, so the file is not writably mapped most of
  *		the time
  *   mixed	both writers at once
+ *   direct	the pwrite writer and a second one whose pwrite(2)s go
+ *		through an O_DIRECT descriptor of the file, to the same pages:
+ *		an O_DIRECT write that returned must not leave an older
+ *		page, replica or pool copy for a read to find
  *
  * The readers: "pread" (pread(2) of one page, or of 16 pages every 8th
  * time), "mmap" (loads through a MAP_SHARED PROT_READ mapping),
@@ -153,6 +160,7 @@ struct shared {
 	uint64_t ops;		/* trunc: odd while a truncate/punch runs */
 	uint64_t round;		/* the last round handed out */
 	uint64_t writes;	/* pages written */
+	uint64_t direct_writes;	/* of them, through O_DIRECT */
 	uint64_t truncates, punches;
 	uint64_t reads[NR_READERS];	/* pages read and checked */
 	uint64_t torn, zeros, sigbus, shorts;
@@ -427,7 +435,8 @@ static int do_fill(const char *path, size_t pages, uint64_t round)
 	bind_env();
 	if (posix_memalign((void **)&buf, PAGE, CHUNK_PAGES * PAGE))
 		die("posix_memalign");
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	fd = open(path, O_WRONLY | O_CREAT |
+		  (getenv("PCACHE_REPL_NOTRUNC") ? 0 : O_TRUNC), 0644);
 	if (fd < 0)
 		die(path);
 	for (p = 0; p < pages; p += CHUNK_PAGES) {
@@ -922,7 +931,8 @@ static void reader_main(int id, const char *path, size_t pages, int node)
 
 /* ---- writers (torture) ---- */
 
-static void writer_pwrite(int fd, size_t pages)
+/* @sync: sync_file_range() half the pages written (buffered writes). */
+static void writer_pwrite(int fd, size_t pages, int sync)
 {
 	uint64_t *buf, rnd = rnd_seed();
 
@@ -939,8 +949,11 @@ static void writer_pwrite(int fd, size_t pages)
 		__atomic_store_n(&gen[p], r << 1 | 1, __ATOMIC_RELEASE);
 		page_unlock(p);
 		__atomic_fetch_add(&sh->writes, 1, __ATOMIC_RELAXED);
+		if (!sync)
+			__atomic_fetch_add(&sh->direct_writes, 1,
+					   __ATOMIC_RELAXED);
 		/* Clean again soon: a clean page can be replicated. */
-		if ((rnd_next(&rnd) & 1) &&
+		if (sync && (rnd_next(&rnd) & 1) &&
 		    sync_file_range(fd, p * PAGE, PAGE,
 				    SYNC_FILE_RANGE_WAIT_BEFORE |
 				    SYNC_FILE_RANGE_WRITE |
@@ -1200,8 +1213,9 @@ static int run_and_stop(const char *path, int fd, size_t pages, int seconds,
 	printf("writes %llu reads %llu violations %d\n",
 	       (unsigned long long)sh->writes, (unsigned long long)reads,
 	       sh->violation);
-	printf("torn %llu rounds %llu\n", (unsigned long long)sh->torn,
-	       (unsigned long long)sh->round);
+	printf("torn %llu rounds %llu direct_writes %llu\n",
+	       (unsigned long long)sh->torn, (unsigned long long)sh->round,
+	       (unsigned long long)sh->direct_writes);
 	printf("reads_by");
 	for (i = 0; i < NR_READERS; i++)
 		printf(" %s %llu", reader_names[i],
@@ -1239,7 +1253,8 @@ static int do_torture(const char *path, size_t pages, int seconds, int wnode,
 		      int rnode, const char *mode)
 {
 	int mw = !strcmp(mode, "mmap") || !strcmp(mode, "mixed");
-	int pw = !strcmp(mode, "write") || !strcmp(mode, "mixed");
+	int dw = !strcmp(mode, "direct");
+	int pw = !strcmp(mode, "write") || !strcmp(mode, "mixed") || dw;
 	struct child c[5];
 	int fd, n = 3;
 
@@ -1256,7 +1271,15 @@ static int do_torture(const char *path, size_t pages, int seconds, int wnode,
 	spawn_readers(c, path, pages, rnode);
 	if (pw && !spawn(&c[n++], "writer pwrite")) {
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		writer_pwrite(fd, pages);
+		writer_pwrite(fd, pages, 1);
+	}
+	if (dw && !spawn(&c[n++], "writer direct")) {
+		int dfd = open(path, O_RDWR | O_DIRECT);
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (dfd < 0)
+			die("open O_DIRECT");
+		writer_pwrite(dfd, pages, 0);
 	}
 	if (mw && !spawn(&c[n++], "writer mmap")) {
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
