@@ -18,9 +18,9 @@ out=$top/build/mutants
 mkdir -p "$out"
 
 # N|name|what it breaks|selftests|kernel (test, or kasan: a use-after-free
-# shows every time only there)
+# shows every time, and kmemleak scans, only there)
 table=(
-	"1|repl-write-keeps-replicas|a write does not collapse the page's replicas|pcache_repl|test"
+	"1|repl-write-keeps-replicas|a write does not collapse the page's replicas|pcache_repl pcache_mounts|test"
 	"2|repl-truncate-keeps-replicas|a truncate leaves the replicas of its pages mapped|pcache_repl|test"
 	"3|cc-write-keeps-copy|a write to a page not in memory leaves the pool's older copy, and a write to a shared pool's member does not take it out|pcache_tmem_cleancache pcache_tmem_shared|test"
 	"4|cc-truncate-odirect-keep-copy|truncate and O_DIRECT writes do not flush the pool|pcache_tmem_cleancache|test"
@@ -32,8 +32,9 @@ table=(
 	"10|core-feature-after-exit|rmmod frees a feature while the hooks still call it (issue 11's Oops)|pcache_unload_all|kasan"
 	"11|repl-backoff-uncapped|the write backoff grows past write_backoff_max|pcache_kunit|test"
 	"12|fork-pinned-counted-as-refs|a GUP-pinned folio is refused as refs, not pinned|pcache_kunit|test"
-	"13|fs-list-ignored|a filesystem allow-list lets every type through|pcache_repl|test"
+	"13|fs-list-ignored|a filesystem allow-list lets every type through|pcache_repl pcache_mounts|test"
 	"14|load-wq-name-long|the backend's workqueue name is too long: the kernel truncates it with a dmesg line at load|pcache_load|test"
+	"15|zs-comp-buffer-leak|a compressor's per-CPU buffers are lost, not freed (at unload, after a switch): only kmemleak sees it|pcache_load|kasan"
 )
 
 want=("$@")
