@@ -61,18 +61,16 @@ t_skip_all() {
 
 pcache_loaded() { [ -d /sys/module/pcache ]; }
 
-# Where each load of pcache had its code, one "0xSTART 0xEND" line per
-# load: run_guest.sh's kmemleak check tells pcache's allocations by it in
-# a backtrace taken while the module was loaded, once the module is gone
-# and the addresses no longer have names.
-PCACHE_TEXT_LOG=/tmp/pcache-text-ranges
-
-# pcache_load [PARAM=VALUE...] [--ko FILE]: insmod the module.
+# pcache_load [PARAM=VALUE...] [--ko FILE]: insmod the module.  Under
+# run_guest.sh, where the load had its code goes to $PCACHE_TEXT_LOG (its
+# kmemleak check tells pcache's allocations by it once the module is gone
+# and the addresses in a backtrace no longer have names).
 pcache_load() {
 	local ko=$PCACHE_KO
 	if [ "${1:-}" = --ko ]; then ko=$2; shift 2; fi
 	insmod "$ko" "$@" || return
-	cat "$DEBUGFS/text" >> "$PCACHE_TEXT_LOG" 2>/dev/null
+	[ -z "${PCACHE_TEXT_LOG:-}" ] ||
+		cat "$DEBUGFS/text" >> "$PCACHE_TEXT_LOG" 2>/dev/null
 	return 0
 }
 
