@@ -12,7 +12,8 @@
 #		(on a second kernel tree built without the debug checks)
 #
 #   make soak	every feature on under load, toggled and reloaded, for MINUTES
-#		minutes (default 30; make test runs a short one)
+#		minutes (default 30; make test runs a short one); FAULTS=1
+#		with allocation failures injected into pcache
 #   make mutants	build pcache with one deliberate bug at a time (MUTANTS="1 5"
 #		picks some) and check that the selftests catch each
 #   make kernel | module | initramfs | selftests | dkms | checkpatch | clean
@@ -110,13 +111,15 @@ test: guest
 	tools/run-tests.sh $(TESTS)
 endif
 
-# The long soak: pcache_soak alone in one guest, MINUTES minutes of load.
+# The long soak: pcache_soak alone in one guest, MINUTES minutes of load
+# (FAULTS=1: pcache_soak_faults, with allocation failures injected).
 MINUTES ?= 30
+SOAK_TEST := pcache_soak$(if $(filter 1,$(FAULTS)),_faults)
 soak: guest
 	PCACHE_GUESTS=1 PCACHE_SOAK_SECONDS=$$(($(MINUTES) * 60)) \
 		PCACHE_TEST_TIMEOUT=$$(($(MINUTES) * 60 + 900)) \
 		PCACHE_GUEST_TIMEOUT=$$(($(MINUTES) * 60 + 1500)) \
-		PCACHE_TEST_OUT=$(B)/soak tools/run-tests.sh pcache_soak
+		PCACHE_TEST_OUT=$(B)/soak tools/run-tests.sh $(SOAK_TEST)
 
 # Mutation testing: every mutant must make its feature's selftests fail.
 mutants: guest $(KASAN_KSTAMP)
