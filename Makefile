@@ -97,14 +97,16 @@ run: guest
 
 # A cycle of pcache_unload_all takes minutes on the KASAN kernel; KASAN
 # reports a use-after-free on the first, so two cycles (one switching
-# every feature off first, one not) do, with a longer timeout.
+# every feature off first, one not) do, with longer timeouts.  Checks
+# that time something wait PCACHE_SLOW times longer.
 ifeq ($(KASAN),1)
 test: kasan-module initramfs selftests
 	PCACHE_KTREE=$(KASAN_KDIR) PCACHE_MODDIR=$(KASAN_MOD)/module \
 		PCACHE_APPEND="$(KASAN_APPEND)" \
 		PCACHE_UNLOAD_CYCLES=$(or $(PCACHE_UNLOAD_CYCLES),2) \
+		PCACHE_SLOW=$(or $(PCACHE_SLOW),8) \
 		PCACHE_TEST_TIMEOUT=$(or $(PCACHE_TEST_TIMEOUT),3000) \
-		PCACHE_GUEST_TIMEOUT=$(or $(PCACHE_GUEST_TIMEOUT),7200) \
+		PCACHE_GUEST_TIMEOUT=$(or $(PCACHE_GUEST_TIMEOUT),14400) \
 		tools/run-tests.sh $(TESTS)
 else
 test: guest

@@ -25,6 +25,7 @@
 #   PCACHE_TEST_OUT=DIR	the output folder (default build/test)
 #   PCACHE_APPEND=ARGS	more guest kernel command line
 #   PCACHE_SOAK_SECONDS=S	pcache_soak's length (make soak; not kept as its duration)
+#   PCACHE_SLOW=F	timing-based checks wait F times longer (make test KASAN=1: 8)
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -48,6 +49,7 @@ moddir=${PCACHE_MODDIR:-$top/module}
 genv=(env PCACHE_KO="$moddir/pcache.ko" PCACHE_KUNIT_KO="$moddir/pcache_kunit.ko"
       PCACHE_KTREE="$ktree"
       ${PCACHE_UNLOAD_CYCLES:+PCACHE_UNLOAD_CYCLES=$PCACHE_UNLOAD_CYCLES}
+      ${PCACHE_SLOW:+PCACHE_SLOW=$PCACHE_SLOW}
       ${PCACHE_TEST_TIMEOUT:+PCACHE_TEST_TIMEOUT=$PCACHE_TEST_TIMEOUT}
       ${PCACHE_SOAK_SECONDS:+PCACHE_SOAK_SECONDS=$PCACHE_SOAK_SECONDS})
 

@@ -257,11 +257,21 @@ static u32 *repl_reads(struct repl_page *rp)
 	return (u32 *)&rp->copy[nr_node_ids];
 }
 
-/* Pages of replicas node @nid may have. */
+/*
+ * Pages of replicas node @nid may have: max_percent of the node's memory
+ * as its MemTotal counts it, the pages the buddy allocator manages (not
+ * its present pages: KASAN's shadow, the memmap and other boot-time
+ * reservations are nobody's to replicate into).
+ */
 static unsigned long repl_node_cap(int nid)
 {
-	return repl_policy_node_cap(node_present_pages(nid),
-				    READ_ONCE(repl_max_percent));
+	pg_data_t *pgdat = NODE_DATA(nid);
+	unsigned long pages = 0;
+	int z;
+
+	for (z = 0; z < MAX_NR_ZONES; z++)
+		pages += zone_managed_pages(&pgdat->node_zones[z]);
+	return repl_policy_node_cap(pages, READ_ONCE(repl_max_percent));
 }
 
 /*
