@@ -74,9 +74,10 @@ $(INITRD): tools/guest/init tools/mkinitramfs.sh | deps
 	tools/mkinitramfs.sh $@
 
 SELFTEST_BINS := $(WORKLOAD) $(B)/selftests/pcache_repl $(B)/selftests/pcache_fork \
-		 $(B)/selftests/pcache_fsx
+		 $(B)/selftests/pcache_fsx $(B)/selftests/pcache_failnth
 SELFTEST_SRCS := selftests/pcache_workload.c selftests/pcache_repl.c \
-		 selftests/pcache_fork.c selftests/pcache_fsx.c selftests/Makefile
+		 selftests/pcache_fork.c selftests/pcache_fsx.c \
+		 selftests/pcache_failnth.c selftests/Makefile
 
 selftests: $(SELFTEST_BINS)
 

@@ -544,7 +544,9 @@ static int pcache_features_init(void)
 		ret = f->init();
 		if (ret) {
 			pr_err("%s: cannot start (%d)\n", f->name, ret);
-			pcache_features_exit(i - 1);
+			/* Mutant 16: the features already started stay. */
+			if (!pcache_mutant(16))
+				pcache_features_exit(i - 1);
 			return ret;
 		}
 		pcache_feature_live(i);

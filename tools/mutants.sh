@@ -35,6 +35,7 @@ table=(
 	"13|fs-list-ignored|a filesystem allow-list lets every type through|pcache_repl pcache_mounts|test"
 	"14|load-wq-name-long|the backend's workqueue name is too long: the kernel truncates it with a dmesg line at load|pcache_load|test"
 	"15|zs-comp-buffer-leak|a compressor's per-CPU buffers are lost, not freed (at unload, after a switch): only kmemleak sees it|pcache_load|kasan"
+	"16|load-fail-keeps-features|an insmod that fails at a feature's start leaves the features started before it|pcache_load_faults|test"
 )
 
 want=("$@")
