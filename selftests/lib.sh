@@ -61,6 +61,34 @@ t_skip_all() {
 
 pcache_loaded() { [ -d /sys/module/pcache ]; }
 
+# fi_reset: failslab and fail_page_alloc as they are at boot (no
+# failure, no filter).  A selftest that set them up calls it when it is
+# done, so that the next finds no stack filter on an old load's text.
+fi_reset() {
+	local a d
+	for a in failslab fail_page_alloc; do
+		d=/sys/kernel/debug/$a
+		[ -d "$d" ] || continue
+		echo 0 > "$d/probability"
+		echo 1 > "$d/interval"
+		echo 1 > "$d/times"
+		echo 0 > "$d/space"
+		echo 2 > "$d/verbose"
+		echo N > "$d/task-filter"
+		echo 0 > "$d/require-start"
+		echo 18446744073709551615 > "$d/require-end"
+		echo 0 > "$d/reject-start"
+		echo 0 > "$d/reject-end"
+		echo 32 > "$d/stacktrace-depth" 2>/dev/null
+		echo Y > "$d/ignore-gfp-wait"
+	done 2>/dev/null
+	[ -d /sys/kernel/debug/fail_page_alloc ] || return 0
+	echo Y > /sys/kernel/debug/fail_page_alloc/ignore-gfp-highmem
+	echo 1 > /sys/kernel/debug/fail_page_alloc/min-order
+	echo N > /sys/kernel/debug/failslab/cache-filter 2>/dev/null
+	return 0
+}
+
 # pcache_load [PARAM=VALUE...] [--ko FILE]: insmod the module.  Under
 # run_guest.sh, where the load had its code goes to $PCACHE_TEXT_LOG (its
 # kmemleak check tells pcache's allocations by it once the module is gone

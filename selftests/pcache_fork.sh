@@ -277,6 +277,7 @@ t_check "  fork refused for the page a pipe holds (refused_refs +$(($(fst refuse
 FA=/sys/kernel/debug/fail_page_alloc
 if [ -d $FA ]; then
 	n0=$(fst refused_nomem)
+	fi_reset
 	echo Y > $FA/task-filter
 	echo N > $FA/ignore-gfp-wait
 	echo N > $FA/ignore-gfp-highmem
@@ -287,8 +288,7 @@ if [ -d $FA ]; then
 	echo 0 > $FA/min-order
 	PCACHE_FORK_MAKE_IT_FAIL=1 "$PF" stable "$FM/stable" 20 > /tmp/pf.out 2>&1
 	rc=$?
-	echo 0 > $FA/probability
-	echo N > $FA/task-filter
+	fi_reset
 	t_diag "no memory: $(tr '\n' ' ' < /tmp/pf.out)"
 	t_check "no memory for the copy: data right" test $rc = 0
 	t_check "  fork refused, counted (refused_nomem +$(($(fst refused_nomem) - n0)))" \

@@ -31,6 +31,7 @@ TRIES=${PCACHE_LOAD_FAULTS_TRIES:-24}
 [ -w /proc/thread-self/fail-nth ] && [ -d "$FI/failslab" ] && [ -d "$FI/fail_page_alloc" ] ||
 	t_skip_all "no fail-nth, failslab or fail_page_alloc"
 
+trap 'fi_reset; pcache_unload' EXIT
 pcache_unload
 pcache_load || { t_fail "insmod pcache"; t_done; }
 read -r TSTART TEND < "$DEBUGFS/text"
@@ -199,7 +200,7 @@ for FEAT in tmem/ephemeral tmem/persistent; do
 	echo 0 > "$SYSFS/$FEAT/enabled"
 done
 
-for a in failslab fail_page_alloc; do echo 0 > "$FI/$a/times"; done
+fi_reset
 t_check "every feature on at once after the sweeps" \
 	bash -c "for f in replication tmem/ephemeral tmem/persistent fork; do echo 1 > $SYSFS/\$f/enabled || exit; done"
 t_check "rmmod with every feature on" pcache_unload

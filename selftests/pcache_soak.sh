@@ -85,6 +85,7 @@ NB_ARGS="nr_devices=1 memory_backed=1 gb=1 bs=4096 irqmode=2 completion_nsec=300
 
 cleanup() {
 	faults_off 2>/dev/null
+	fi_reset
 	[ -z "${jobs_[*]:-}" ] || { touch "$RUN/stop"; wait "${jobs_[@]}"; }
 	swap_teardown 2>/dev/null
 	umount "$NM" 2>/dev/null
@@ -599,5 +600,6 @@ umount "$NM"
 fs_umount
 rmmod null_blk
 cg_teardown
+fi_reset
 trap - EXIT
 t_done
