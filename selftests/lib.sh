@@ -61,6 +61,28 @@ t_skip_all() {
 
 pcache_loaded() { [ -d /sys/module/pcache ]; }
 
+# fi_filter START END DEPTH TIMES: failslab and fail_page_alloc fail
+# only allocations with START..END (pcache's text) in the first DEPTH
+# frames of their stack, sleeping ones and order 0 too, TIMES of them
+# (-1: no limit).  The probability stays 0: the caller sets it, or uses
+# /proc/thread-self/fail-nth.  fi_reset undoes it.
+fi_filter() {
+	local a d
+	for a in failslab fail_page_alloc; do
+		d=/sys/kernel/debug/$a
+		echo 0 > "$d/probability" &&
+		echo "$1" > "$d/require-start" && echo "$2" > "$d/require-end" &&
+		echo 0 > "$d/reject-start" && echo 0 > "$d/reject-end" &&
+		echo "$3" > "$d/stacktrace-depth" && echo N > "$d/ignore-gfp-wait" &&
+		echo N > "$d/task-filter" && echo 0 > "$d/verbose" &&
+		echo 1 > "$d/interval" && echo 0 > "$d/space" &&
+		echo "$4" > "$d/times" || return 1
+	done
+	echo N > /sys/kernel/debug/fail_page_alloc/ignore-gfp-highmem &&
+	echo 0 > /sys/kernel/debug/fail_page_alloc/min-order &&
+	echo N > /sys/kernel/debug/failslab/cache-filter
+}
+
 # fi_reset: failslab and fail_page_alloc as they are at boot (no
 # failure, no filter).  A selftest that set them up calls it when it is
 # done, so that the next finds no stack filter on an old load's text.

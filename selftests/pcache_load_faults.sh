@@ -38,25 +38,9 @@ read -r TSTART TEND < "$DEBUGFS/text"
 pcache_unload || { t_fail "rmmod pcache"; t_done; }
 t_diag "pcache's text: $TSTART $TEND"
 
-# fi_arm: fail-nth counts only allocations with pcache's text in the
-# first 64 frames; probability 0, so nothing else fails.
-fi_arm() {
-	local a d
-	for a in failslab fail_page_alloc; do
-		d=$FI/$a
-		echo 0 > "$d/probability" &&
-		echo "$TSTART" > "$d/require-start" && echo "$TEND" > "$d/require-end" &&
-		echo 0 > "$d/reject-start" && echo 0 > "$d/reject-end" &&
-		echo 64 > "$d/stacktrace-depth" && echo N > "$d/ignore-gfp-wait" &&
-		echo N > "$d/task-filter" && echo 0 > "$d/verbose" &&
-		echo 1 > "$d/interval" && echo 0 > "$d/space" &&
-		echo -1 > "$d/times" || return 1
-	done
-	echo N > "$FI/fail_page_alloc/ignore-gfp-highmem" &&
-	echo 0 > "$FI/fail_page_alloc/min-order" &&
-	echo N > "$FI/failslab/cache-filter"
-}
-t_check "fault injection set on pcache's text" fi_arm
+# fail-nth counts only allocations with pcache's text in the first 64
+# frames; probability 0, so nothing else fails.
+t_check "fault injection set on pcache's text" fi_filter "$TSTART" "$TEND" 64 -1
 
 # text_same: the module loaded where the filter looks.
 text_same() {

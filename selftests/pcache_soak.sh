@@ -188,21 +188,9 @@ cg_run "$WL" write "$D/big" 32768 5 > /dev/null || t_fail "write the cleancache 
 declare -A injected=()
 faults_on() {
 	[ "$FAULTS" = 1 ] || return 0
-	local start end a d
-	read -r start end < "$DEBUGFS/text" || return 1
-	for a in failslab fail_page_alloc; do
-		d=$FI/$a
-		echo 0 > "$d/probability"
-		echo "$start" > "$d/require-start" && echo "$end" > "$d/require-end" &&
-		echo 0 > "$d/reject-start" && echo 0 > "$d/reject-end" &&
-		echo 32 > "$d/stacktrace-depth" && echo N > "$d/ignore-gfp-wait" &&
-		echo N > "$d/task-filter" && echo 0 > "$d/verbose" &&
-		echo 1 > "$d/interval" && echo 0 > "$d/space" &&
-		echo $FAULT_TIMES > "$d/times" || return 1
-	done
-	echo N > "$FI/fail_page_alloc/ignore-gfp-highmem" &&
-	echo 0 > "$FI/fail_page_alloc/min-order" &&
-	echo N > "$FI/failslab/cache-filter" || return 1
+	local start end a
+	read -r start end < "$DEBUGFS/text" &&
+		fi_filter "$start" "$end" 32 "$FAULT_TIMES" || return 1
 	for a in failslab fail_page_alloc; do
 		echo "$FAULT_PERCENT" > "$FI/$a/probability" || return 1
 	done
@@ -458,9 +446,11 @@ t_diag "soak: ${SECS} s (until every precondition holds, at most ${MAX_SECS} s),
 start=$SECONDS
 next_reload=$((start + RELOAD))
 step=0
-while [ $((SECONDS - start)) -lt "$SECS" ] ||
-      { [ $((SECONDS - start)) -lt "$MAX_SECS" ] && ! preconds_met > /dev/null; }; do
+met_at=
+while { [ $((SECONDS - start)) -lt "$SECS" ] || [ -z "$met_at" ]; } &&
+      [ $((SECONDS - start)) -lt "$MAX_SECS" ]; do
 	sleep 0.$((RANDOM % 10))
+	[ -z "$met_at" ] && preconds_met > /dev/null && met_at=$((SECONDS - start))
 	if [ "$SECONDS" -ge "$next_reload" ]; then
 		reload
 		next_reload=$((SECONDS + RELOAD))
@@ -475,7 +465,11 @@ while [ $((SECONDS - start)) -lt "$SECS" ] ||
 	6) all_on > /dev/null 2>&1; count allon ;;
 	esac
 done
-missing=$(preconds_met) || t_diag "at ${MAX_SECS} s still missing:$missing"
+if [ -n "$met_at" ]; then
+	t_diag "every precondition held after $met_at s"
+else
+	missing=$(preconds_met) || t_diag "at ${MAX_SECS} s still missing:$missing"
+fi
 all_on || t_diag "not every feature back on at the end"
 touch "$RUN/stop"
 faults_off
