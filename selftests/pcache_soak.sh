@@ -201,7 +201,7 @@ faults_off() {
 	local a left
 	for a in failslab fail_page_alloc; do
 		echo 0 > "$FI/$a/probability"
-		left=$(cat "$FI/$a/times")
+		read -r left < "$FI/$a/times"
 		injected[$a]=$(( ${injected[$a]:-0} + FAULT_TIMES - left ))
 	done
 	FAULTS_ARMED=0
@@ -341,9 +341,20 @@ COUNTERS=(replication:replicated tmem/ephemeral:puts tmem/persistent:puts
 add_counters() {
 	local c v
 	for c in "${COUNTERS[@]}"; do
-		v=$(cat "$SYSFS/${c%%:*}/stats/${c#*:}" 2>/dev/null) || continue
+		read -r v 2> /dev/null < "$SYSFS/${c%%:*}/stats/${c#*:}" || continue
 		total[$c]=$(( ${total[$c]:-0} + v ))
 	done
+}
+
+# Where the chaos loop's time goes (ms by kind), for the figures.
+declare -A took=()
+timed() {
+	local kind=$1 t0=$EPOCHREALTIME rc
+	shift
+	"$@"
+	rc=$?
+	took[$kind]=$(( ${took[$kind]:-0} + (${EPOCHREALTIME/./} - ${t0/./}) / 1000 ))
+	return $rc
 }
 
 # The chaos, counted.
@@ -401,7 +412,7 @@ reload() {
 	touch "$RUN/reloading"
 	faults_off
 	add_counters
-	if pcache_unload; then
+	if timed rmmod pcache_unload; then
 		count reload.rmmod
 	else
 		count reload.error
@@ -410,7 +421,7 @@ reload() {
 		return
 	fi
 	sleep 1
-	if pcache_load && all_on && faults_on; then
+	if timed insmod pcache_load && timed reload_on all_on && faults_on; then
 		count reload.ok
 	else
 		count reload.error
@@ -426,13 +437,16 @@ NEED=(replication:replicated tmem/ephemeral:puts tmem/persistent:puts fork:forke
 	fork:refused_nomem)
 # preconds_met: every kind of chaos had its turn (7 steps), a reload was
 # done, and every counter of NEED is above 0 (summed over the loads so
-# far, plus the live value).  Prints what is still missing.
+# far, plus the live value).  Prints what is still missing.  Called every
+# round of the chaos loop, so it reads the counters without a fork: under
+# injection every allocation in the guest unwinds its stack for the
+# filter, and a fork and exec of cat took seconds there.
 preconds_met() {
 	local c v missing=
 	[ "$step" -ge 7 ] || missing="$missing chaos-steps($step)"
 	[ "${ev[reload.ok]:-0}" -gt 0 ] || missing="$missing reload"
 	for c in "${NEED[@]}"; do
-		v=$(cat "$SYSFS/${c%%:*}/stats/${c#*:}" 2>/dev/null) || v=0
+		read -r v 2> /dev/null < "$SYSFS/${c%%:*}/stats/${c#*:}" || v=0
 		[ $(( ${total[$c]:-0} + v )) -gt 0 ] || missing="$missing $c"
 	done
 	echo "$missing"
@@ -447,24 +461,30 @@ start=$SECONDS
 next_reload=$((start + RELOAD))
 step=0
 met_at=
+loops=0
 while { [ $((SECONDS - start)) -lt "$SECS" ] || [ -z "$met_at" ]; } &&
       [ $((SECONDS - start)) -lt "$MAX_SECS" ]; do
+	loops=$((loops + 1))
 	sleep 0.$((RANDOM % 10))
-	[ -z "$met_at" ] && preconds_met > /dev/null && met_at=$((SECONDS - start))
+	[ -z "$met_at" ] && timed preconds preconds_met > /dev/null &&
+		met_at=$((SECONDS - start))
 	if [ "$SECONDS" -ge "$next_reload" ]; then
-		reload
+		timed reload reload
 		next_reload=$((SECONDS + RELOAD))
 		continue
 	fi
 	pcache_loaded || continue
 	# Every kind in turn, each with its own random pick.
 	case $((step++ % 7)) in
-	0|2|4) toggle ;;
-	1|5) compressor ;;
-	3) hooks_flip ;;
-	6) all_on > /dev/null 2>&1; count allon ;;
+	0|2|4) timed toggle toggle ;;
+	1|5) timed compressor compressor ;;
+	3) timed hooks_flip hooks_flip ;;
+	6) timed all_on all_on > /dev/null 2>&1; count allon ;;
 	esac
 done
+spent=""
+for k in $(printf '%s\n' "${!took[@]}" | sort); do spent="$spent $k $((took[$k] / 1000))"; done
+t_diag "chaos loop: $loops rounds, $step steps; seconds in:$spent"
 if [ -n "$met_at" ]; then
 	t_diag "every precondition held after $met_at s"
 else
