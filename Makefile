@@ -74,10 +74,12 @@ $(INITRD): tools/guest/init tools/mkinitramfs.sh | deps
 	tools/mkinitramfs.sh $@
 
 SELFTEST_BINS := $(WORKLOAD) $(B)/selftests/pcache_repl $(B)/selftests/pcache_fork \
-		 $(B)/selftests/pcache_fsx $(B)/selftests/pcache_failnth
+		 $(B)/selftests/pcache_fsx $(B)/selftests/pcache_failnth \
+		 $(B)/selftests/pcache_fa
 SELFTEST_SRCS := selftests/pcache_workload.c selftests/pcache_repl.c \
 		 selftests/pcache_fork.c selftests/pcache_fsx.c \
-		 selftests/pcache_failnth.c selftests/Makefile
+		 selftests/pcache_failnth.c selftests/pcache_fa.c \
+		 selftests/Makefile
 
 selftests: $(SELFTEST_BINS)
 

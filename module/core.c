@@ -22,6 +22,7 @@
 #include <linux/swapops.h>
 
 #include "pcache.h"
+#include "faultaround/faultaround.h"
 #include "fork/fork.h"
 #include "repl/repl.h"
 #include "tmem/front.h"
@@ -268,7 +269,9 @@ static unsigned long pcache_op_fault_around(struct vm_fault *vmf,
 					    unsigned long nr_pages)
 {
 	trace_pcache_fault_around(vmf, nr_pages);
-	return nr_pages;
+	if (!pcache_live(PCACHE_FEAT_FAULTAROUND))
+		return nr_pages;
+	return pcache_fa_fault_around(vmf, nr_pages);
 }
 
 static bool pcache_op_swap_store(struct folio *folio)
@@ -373,6 +376,16 @@ const struct pcache_feature pcache_features[PCACHE_NR_FEATURES] = {
 		.init		= pcache_fork_init,
 		.drain		= pcache_fork_drain,
 		.free		= pcache_fork_free,
+	},
+	[PCACHE_FEAT_FAULTAROUND] = {
+		.name		= "faultaround",
+		.sysfs_dir	= "faultaround",
+		.files		= &pcache_fa_files,
+		.ops		= BIT(PCACHE_OP_FAULT_AROUND),
+		.enabled	= pcache_fa_enabled,
+		.init		= pcache_fa_init,
+		.drain		= pcache_fa_drain,
+		.free		= pcache_fa_free,
 	},
 };
 

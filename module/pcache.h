@@ -19,7 +19,7 @@
  * both valid.  pcache_feature_ops() then waits for the calls in flight.
  *
  * Each feature gets a directory under the sysfs root (replication/, tmem/,
- * fork/), named in its struct pcache_feature.
+ * fork/, faultaround/), named in its struct pcache_feature.
  *
  * Lock order (outermost first):
  *
@@ -312,6 +312,7 @@ enum pcache_feature_id {
 	PCACHE_FEAT_FRONTSWAP,
 	PCACHE_FEAT_REPLICATION,
 	PCACHE_FEAT_FORK,
+	PCACHE_FEAT_FAULTAROUND,
 	PCACHE_NR_FEATURES
 };
 
@@ -411,6 +412,8 @@ void pcache_feature_ops(enum pcache_feature_id feat, bool on);
 const char *pcache_repl_reason_name(int reason);
 /* fork/fork.c: a refusal reason's name, for the tracepoint. */
 const char *pcache_fork_reason_name(int reason);
+/* faultaround/faultaround.c: a window decision's reason, for the tracepoint. */
+const char *pcache_fa_reason_name(int reason);
 
 /* debugfs: /sys/kernel/debug/pcache/. */
 void pcache_debugfs_init(void);

@@ -335,6 +335,38 @@ TRACE_EVENT(pcache_fork_release,
 		  __entry->index, __entry->wait_us)
 );
 
+/*
+ * Adaptive fault-around's decision for one fault: the window before (the
+ * mapping's last one, or the kernel's) and the one chosen, in pages.
+ */
+TRACE_EVENT(pcache_fa_window,
+	TP_PROTO(struct vm_fault *vmf, unsigned long old_pages,
+		 unsigned long new_pages, int reason),
+	TP_ARGS(vmf, old_pages, new_pages, reason),
+	TP_STRUCT__entry(
+		__field(unsigned int, dev)
+		__field(unsigned long, ino)
+		__field(unsigned long, address)
+		__field(unsigned long, old_pages)
+		__field(unsigned long, new_pages)
+		__field(int, reason)
+	),
+	TP_fast_assign(
+		struct file *file = vmf->vma->vm_file;
+
+		__entry->dev = file ? file_inode(file)->i_sb->s_dev : 0;
+		__entry->ino = file ? file_inode(file)->i_ino : 0;
+		__entry->address = vmf->address;
+		__entry->old_pages = old_pages;
+		__entry->new_pages = new_pages;
+		__entry->reason = reason;
+	),
+	TP_printk("dev=%u:%u ino=%lu address=0x%lx old_pages=%lu new_pages=%lu reason=%s",
+		  MAJOR(__entry->dev), MINOR(__entry->dev), __entry->ino,
+		  __entry->address, __entry->old_pages, __entry->new_pages,
+		  pcache_fa_reason_name(__entry->reason))
+);
+
 #endif /* _PCACHE_TRACE_H */
 
 #undef TRACE_INCLUDE_PATH

@@ -61,6 +61,21 @@ t_skip_all() {
 
 pcache_loaded() { [ -d /sys/module/pcache ]; }
 
+# A feature's switch, for the tests that switch them all: its enabled
+# file, or fault-around's mode (on: adaptive).  feat_file FEAT,
+# feat_value FEAT 1|0 (what the file takes), feat_on FEAT (is it on?).
+feat_file() {
+	if [ "$1" = faultaround ]; then echo "$SYSFS/faultaround/mode"; else echo "$SYSFS/$1/enabled"; fi
+}
+feat_value() {
+	if [ "$1" != faultaround ]; then echo "$2"; elif [ "$2" = 1 ]; then echo adaptive; else echo off; fi
+}
+feat_on() {
+	local v
+	read -r v < "$(feat_file "$1")" || return 1
+	[ "$v" = 1 ] || [[ "$v" == *"[adaptive]"* || "$v" == *"[fixed]"* ]]
+}
+
 # fi_filter START END DEPTH TIMES: failslab and fail_page_alloc fail
 # only allocations with START..END (pcache's text) in the first DEPTH
 # frames of their stack, sleeping ones and order 0 too, TIMES of them

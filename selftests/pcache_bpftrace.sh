@@ -93,5 +93,31 @@ if [ -d "$R" ] && [ -d /sys/devices/system/node/node1 ] && fs_setup; then
 else
 	t_fail "replication, two nodes and the test disk for pcache-repl.bt"
 fi
+# tools/bpftrace/pcache-faultaround.bt: adaptive windows of a sequential
+# scan through a mapping (grown) and of random reads (shrunk), by process.
+FAD=$SYSFS/faultaround
+FA=$BUILD/selftests/pcache_fa
+if [ -d "$FAD" ] && [ -x "$FA" ] && fs_setup; then
+	echo adaptive > $FAD/mode
+	mkdir -p "$MNT/bt"
+	"$FA" write "$MNT/bt/fa" 4096 1
+	out4=/tmp/pcache-bt-fa.out
+	bt_start "$out4" "$TOP/tools/bpftrace/pcache-faultaround.bt" ||
+		t_diag "pcache-faultaround.bt did not attach: $(cat "$out4")"
+	"$FA" seq "$MNT/bt/fa" 4096 1 && "$FA" rand "$MNT/bt/fa" 4096 1 200
+	bt_stop
+	sed 's/^/# /' "$out4"
+	t_check "pcache-faultaround.bt showed pcache_fa's windows up to 512 pages" \
+		grep -qE '^\[512, 1K\) +[1-9]' "$out4"
+	t_check "pcache-faultaround.bt counted windows grown" \
+		grep -qE '^@reason\[1\]: [1-9]' "$out4"
+	t_check "pcache-faultaround.bt counted windows shrunk" \
+		grep -qE '^@reason\[2\]: [1-9]' "$out4"
+	echo off > $FAD/mode
+	rm -rf "$MNT/bt"
+	fs_umount
+else
+	t_fail "fault-around, pcache_fa and the test disk for pcache-faultaround.bt"
+fi
 pcache_unload
 t_done

@@ -12,7 +12,8 @@ ko=$PCACHE_KUNIT_KO
 
 rmmod pcache_kunit 2> /dev/null
 t_check "insmod pcache_kunit.ko (runs the suites)" insmod "$ko"
-suites=(pcache_tmem pcache_tmem_zs pcache_repl_policy pcache_fork_policy)
+suites=(pcache_tmem pcache_tmem_zs pcache_repl_policy pcache_fork_policy
+	pcache_faultaround_policy)
 for s in "${suites[@]}"; do
 	r=/sys/kernel/debug/kunit/$s/results
 	if [ ! -f "$r" ]; then

@@ -22,8 +22,8 @@ t_check "sysfs root /sys/kernel/mm/pcache exists" test -d "$SYSFS"
 # fronts share tmem/), and no other.
 dirs=$(cd "$SYSFS" && find . -mindepth 1 -maxdepth 1 -type d -printf '%f\n' | sort | tr '\n' ' ')
 t_diag "feature directories: $dirs"
-t_check "feature directories are exactly fork/ replication/ tmem/" \
-	test "$dirs" = "fork replication tmem "
+t_check "feature directories are exactly faultaround/ fork/ replication/ tmem/" \
+	test "$dirs" = "faultaround fork replication tmem "
 t_check "hooks_enabled is 1 after a default load" \
 	test "$(cat "$SYSFS/hooks_enabled")" = 1
 t_check "version reads the module's version" \

@@ -158,6 +158,38 @@ on_bad() {
 for FEAT in replication tmem/ephemeral tmem/persistent fork; do
 	sweep "$FEAT on" on_good on_bad write "$SYSFS/$FEAT/enabled" 1
 done
+# Fault-around's mode adaptive (its history table): refused, it stays off.
+FAM=$SYSFS/faultaround/mode
+mode_good() { [ "$1" = 0 ] && [ "$(cat $FAM)" = "off fixed [adaptive]" ] && echo off > $FAM; }
+mode_bad() {
+	if [ "$1" = 0 ]; then
+		[ "$(cat $FAM)" = "off fixed [adaptive]" ] && echo off > $FAM
+	else
+		[ "$(cat $FAM)" = "[off] fixed adaptive" ] ||
+			{ t_diag "faultaround: refused (rc $1) but the mode reads $(cat $FAM)"; return 1; }
+	fi
+}
+sweep "faultaround adaptive" mode_good mode_bad write "$FAM" adaptive
+# One failure is not enough to refuse it: kvcalloc() falls back from
+# kmalloc to vmalloc.  With every allocation of the writer failed (the
+# task filter, at 100 %), it is -ENOMEM, the mode stays off, dmesg says why.
+fa_nomem() {
+	local a err why
+	for a in failslab fail_page_alloc; do
+		echo Y > "$FI/$a/task-filter" && echo 100 > "$FI/$a/probability" || return 1
+	done
+	dmesg -c > /dev/null
+	err=$(bash -c "echo 1 > /proc/self/make-it-fail; echo adaptive > $FAM" 2>&1)
+	for a in failslab fail_page_alloc; do
+		echo 0 > "$FI/$a/probability"
+		echo N > "$FI/$a/task-filter"
+	done
+	why=$(dmesg | grep -m1 'faultaround: mode adaptive: no memory')
+	t_diag "faultaround adaptive, every allocation failed: '$err'; dmesg '$why'"
+	[[ "$err" == *"Cannot allocate memory"* ]] && [ -n "$why" ] &&
+		[ "$(cat $FAM)" = "[off] fixed adaptive" ]
+}
+t_check "faultaround adaptive, every allocation failed: ENOMEM, mode off, dmesg says why" fa_nomem
 
 # The compressor of each tmem front switched, the front on: a refused
 # switch keeps the compressor there was.
@@ -186,6 +218,6 @@ done
 
 fi_reset
 t_check "every feature on at once after the sweeps" \
-	bash -c "for f in replication tmem/ephemeral tmem/persistent fork; do echo 1 > $SYSFS/\$f/enabled || exit; done"
+	bash -c "for f in replication tmem/ephemeral tmem/persistent fork; do echo 1 > $SYSFS/\$f/enabled || exit; done; echo adaptive > $FAM"
 t_check "rmmod with every feature on" pcache_unload
 t_done

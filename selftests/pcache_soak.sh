@@ -1,9 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Soak (issue 13): every feature on at once, under load, while the
-# features are switched off and on, hooks_enabled is flipped, the
-# compressor changes and the module is removed and loaded again.
+# Soak (issue 13): every feature on at once (fault-around in mode
+# adaptive), under load, while the features are switched off and on,
+# hooks_enabled is flipped, the compressor changes and the module is
+# removed and loaded again.
 #
 # Where: an ext4 on the virtio disk and an ext4 on a stable-writes
 # null_blk (fork-on-write's ground), both nodes, a memory cgroup smaller
@@ -207,7 +208,7 @@ faults_off() {
 	FAULTS_ARMED=0
 }
 
-FEATS=(replication tmem/ephemeral tmem/persistent fork)
+FEATS=(replication tmem/ephemeral tmem/persistent fork faultaround)
 knobs() {	# replicas at once; fork-on-write on ext4 (the default)
 	echo 1 > "$SYSFS/replication/min_remote_reads" &&
 	echo 0 > "$SYSFS/replication/write_quiet_ms" &&
@@ -217,7 +218,7 @@ all_on() {
 	local f n=0
 	knobs || return 1
 	for f in "${FEATS[@]}"; do
-		echo 1 > "$SYSFS/$f/enabled" && n=$((n + 1))
+		feat_value "$f" 1 > "$(feat_file "$f")" && n=$((n + 1))
 	done
 	[ "$n" = ${#FEATS[@]} ]
 }
@@ -261,6 +262,9 @@ KNOBS=(
 	"tmem/persistent/incompressible|word:raw,reject|raw;reject|foo;"
 	"tmem/ephemeral/shared|word:0,1|0;1|2;yes"
 	"tmem/persistent/writeback|word:0,1|1;0;1|2;-1"
+	"faultaround/fixed_bytes|int:4096:2097152|4096;65536;2097152|0;4095;6144;4194304;abc"
+	"faultaround/min_bytes|int:4096:16384|4096;8192;16384|0;6144;4194304;x"
+	"faultaround/max_bytes|int:262144:2097152|262144;1048576;2097152|4095;3000000;-1"
 )
 # knob_writer W: until $RUN/stop; counts in $RUN/knobs.W.KIND: valid
 # (accepted), busy (valid, -EBUSY), nomem (-ENOMEM, valid or not: the
@@ -337,7 +341,8 @@ COUNTERS=(replication:replicated tmem/ephemeral:puts tmem/persistent:puts
 	  tmem/ephemeral:get_hits tmem/persistent:get_hits fork:forked
 	  replication:replica_alloc_fail tmem/ephemeral:put_reject_alloc_fail
 	  tmem/ephemeral:pool_alloc_fail tmem/persistent:put_reject_alloc_fail
-	  tmem/persistent:pool_alloc_fail fork:refused_nomem)
+	  tmem/persistent:pool_alloc_fail fork:refused_nomem faultaround:faults
+	  faultaround:grow faultaround:shrink)
 add_counters() {
 	local c v
 	for c in "${COUNTERS[@]}"; do
@@ -356,7 +361,6 @@ timed() {
 	took[$kind]=$(( ${took[$kind]:-0} + (${EPOCHREALTIME/./} - ${t0/./}) / 1000 ))
 	return $rc
 }
-
 # The chaos, counted.
 declare -A ev=()
 count() { ev[$1]=$(( ${ev[$1]:-0} + 1 )); }
@@ -379,22 +383,22 @@ try() {
 }
 toggle() {
 	local f=${FEATS[RANDOM % ${#FEATS[@]}]}
-	if [ "$(cat "$SYSFS/$f/enabled")" = 1 ]; then
-		try off "$SYSFS/$f/enabled" 0
+	if feat_on "$f"; then
+		try off "$(feat_file "$f")" "$(feat_value "$f" 0)"
 	else
-		try on "$SYSFS/$f/enabled" 1
+		try on "$(feat_file "$f")" "$(feat_value "$f" 1)"
 	fi
 }
 # hooks_flip: every feature off (hooks_enabled=0 is refused while one is
 # on), hooks off for a second, on again, the features on again.
 hooks_flip() {
 	local f
-	for f in "${FEATS[@]}"; do try off "$SYSFS/$f/enabled" 0; done
+	for f in "${FEATS[@]}"; do try off "$(feat_file "$f")" "$(feat_value "$f" 0)"; done
 	if try hooks "$SYSFS/hooks_enabled" 0; then
 		sleep 1
 		try hooks "$SYSFS/hooks_enabled" 1
 	fi
-	for f in "${FEATS[@]}"; do try on "$SYSFS/$f/enabled" 1; done
+	for f in "${FEATS[@]}"; do try on "$(feat_file "$f")" "$(feat_value "$f" 1)"; done
 }
 COMPRESSORS=(lz4 lzo zstd)
 compressor() {
@@ -431,7 +435,8 @@ reload() {
 }
 
 # The counters that must have moved over the soak (the checks below).
-NEED=(replication:replicated tmem/ephemeral:puts tmem/persistent:puts fork:forked)
+NEED=(replication:replicated tmem/ephemeral:puts tmem/persistent:puts fork:forked
+      faultaround:faults)
 [ "$FAULTS" = 1 ] && NEED+=(replication:replica_alloc_fail
 	tmem/ephemeral:put_reject_alloc_fail tmem/persistent:put_reject_alloc_fail
 	fork:refused_nomem)
@@ -580,6 +585,8 @@ t_check "frontswap took pages (${total[tmem/persistent:puts]:-0} puts)" \
 	test "${total[tmem/persistent:puts]:-0}" -gt 0
 t_check "fork-on-write forked folios (${total[fork:forked]:-0})" \
 	test "${total[fork:forked]:-0}" -gt 0
+t_check "fault-around chose windows (${total[faultaround:faults]:-0}: grow ${total[faultaround:grow]:-0}, shrink ${total[faultaround:shrink]:-0})" \
+	test "${total[faultaround:faults]:-0}" -gt 0
 t_check "features switched off (${ev[off.ok]:-0}) and on (${ev[on.ok]:-0}) under load" \
 	test "${ev[off.ok]:-0}" -gt 0 -a "${ev[on.ok]:-0}" -gt 0
 t_check "hooks_enabled flipped (${ev[hooks.ok]:-0} writes)" test "${ev[hooks.ok]:-0}" -gt 0

@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Unload with every feature on (issue 11's rmmod Oops).  Load cycles under
-# load, each with replication, cleancache, frontswap and fork-on-write
-# switched on and used: in half the cycles every feature is switched off
+# load, each with replication, cleancache, frontswap, fork-on-write and
+# fault-around (mode adaptive) switched on and used: in half the cycles every feature is switched off
 # again before rmmod, in the other half rmmod takes them down itself.
 # While it unloads, a loop creates, reads and deletes files and drops the
 # dentry and inode caches, so inodes are evicted (through the invalidate
@@ -16,8 +16,8 @@
 # most PCACHE_UNLOAD_RUN_MAX seconds (30).
 #
 # Preconditions asserted: every feature did its work over the run
-# (replicas made, pages put in each tmem pool, folios forked), and each
-# switch-off succeeded.  Every byte the workloads read back is checked.
+# (replicas made, pages put in each tmem pool, folios forked, windows
+# chosen), and each switch-off succeeded.  Every byte the workloads read back is checked.
 . "$(dirname "$0")/lib.sh"
 
 CYCLES=${PCACHE_UNLOAD_CYCLES:-10}
@@ -85,13 +85,17 @@ knobs() {	# the policy that makes replicas at once
 	echo 0 > "$SYSFS/replication/write_quiet_ms" &&
 	echo 0 > "$SYSFS/replication/write_backoff_max"
 }
-FEATS=(replication tmem/ephemeral tmem/persistent fork)
+FEATS=(replication tmem/ephemeral tmem/persistent fork faultaround)
 RUN_MAX=${PCACHE_UNLOAD_RUN_MAX:-30}
+# all_busy: every feature did work in this cycle (its counters start at
+# 0 with each load).  Read without forking: it is asked twice a second.
 all_busy() {
-	[ "$(cat "$SYSFS/replication/stats/replicated")" -gt 0 ] &&
-		[ "$(cat "$SYSFS/tmem/ephemeral/stats/puts")" -gt 0 ] &&
-		[ "$(cat "$SYSFS/tmem/persistent/stats/puts")" -gt 0 ] &&
-		[ "$(cat "$SYSFS/fork/stats/forked")" -gt 0 ]
+	local c v
+	for c in replication:replicated tmem/ephemeral:puts tmem/persistent:puts \
+		 fork:forked faultaround:faults; do
+		read -r v 2> /dev/null < "$SYSFS/${c%%:*}/stats/${c#*:}" || return 1
+		[ "$v" -gt 0 ] || return 1
+	done
 }
 loaded=0 switched_on=0 switched_off=0 off_tried=0
 declare -A secs=()
@@ -110,7 +114,7 @@ for i in $(seq "$CYCLES"); do
 	loaded=$((loaded + 1))
 	on=0
 	knobs && for f in "${FEATS[@]}"; do
-		echo 1 > "$SYSFS/$f/enabled" && on=$((on + 1))
+		feat_value "$f" 1 > "$(feat_file "$f")" && on=$((on + 1))
 	done
 	[ "$on" = ${#FEATS[@]} ] && switched_on=$((switched_on + 1))
 	lap on
@@ -128,11 +132,12 @@ for i in $(seq "$CYCLES"); do
 	add cc_puts "$(cat "$SYSFS/tmem/ephemeral/stats/puts")"
 	add fs_puts "$(cat "$SYSFS/tmem/persistent/stats/puts")"
 	add forked "$(cat "$SYSFS/fork/stats/forked")"
+	add fa_faults "$(cat "$SYSFS/faultaround/stats/faults")"
 	if [ $((i % 2)) = 1 ]; then
 		off_tried=$((off_tried + 1))
 		off=0
-		for f in fork tmem/persistent tmem/ephemeral replication; do
-			echo 0 > "$SYSFS/$f/enabled" && off=$((off + 1))
+		for f in faultaround fork tmem/persistent tmem/ephemeral replication; do
+			feat_value "$f" 0 > "$(feat_file "$f")" && off=$((off + 1))
 		done
 		if [ "$off" = ${#FEATS[@]} ]; then
 			switched_off=$((switched_off + 1))
@@ -149,7 +154,7 @@ touch "$stop"
 wait "${jobs_[@]}"
 
 t_diag "time in ms: load and switch on ${secs[on]:-0}, run ${secs[run]:-0}, switch off ${secs[off]:-0}, rmmod ${secs[rmmod]:-0}"
-t_diag "over $loaded cycles: replicated ${total[replicated]:-0}, cleancache puts ${total[cc_puts]:-0}, frontswap puts ${total[fs_puts]:-0}, forked ${total[forked]:-0}"
+t_diag "over $loaded cycles: replicated ${total[replicated]:-0}, cleancache puts ${total[cc_puts]:-0}, frontswap puts ${total[fs_puts]:-0}, forked ${total[forked]:-0}, fault-around decisions ${total[fa_faults]:-0}"
 t_check "$CYCLES load/unload cycles with every feature on ($loaded)" \
 	test "$loaded" = "$CYCLES"
 t_check "every feature switched on in every cycle ($switched_on of $loaded)" \
@@ -164,6 +169,8 @@ t_check "frontswap took pages (${total[fs_puts]:-0} puts)" \
 	test "${total[fs_puts]:-0}" -gt 0
 t_check "fork-on-write forked folios (${total[forked]:-0})" \
 	test "${total[forked]:-0}" -gt 0
+t_check "fault-around chose windows (${total[fa_faults]:-0})" \
+	test "${total[fa_faults]:-0}" -gt 0
 t_check_fails "the module is unloaded at the end" pcache_loaded
 for w in repl cc swap mix fork evict; do
 	if [ -e "$fail.$w" ]; then

@@ -36,6 +36,8 @@ table=(
 	"14|load-wq-name-long|the backend's workqueue name is too long: the kernel truncates it with a dmesg line at load|pcache_load|test"
 	"15|zs-comp-buffer-leak|a compressor's per-CPU buffers are lost, not freed (at unload, after a switch): only kmemleak sees it|pcache_load|kasan"
 	"16|load-fail-keeps-features|an insmod that fails at a feature's start leaves the features started before it|pcache_load_faults|test"
+	"17|fa-forward-scan-far|adaptive fault-around takes a fault just past the last window (a forward scan) for a far one, and shrinks|pcache_kunit pcache_faultaround|test"
+	"18|fa-bounds-ignored|adaptive windows are not held within min_bytes..max_bytes|pcache_kunit pcache_faultaround|test"
 )
 
 want=("$@")

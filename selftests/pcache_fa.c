@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pcache_fa: read faults through a shared mapping of a file, for the
+ * fault-around checks (faultaround/, issue 14).  Every byte read through
+ * the mapping is checked: word w (8 bytes) of the file holds
+ * w * 0x9e3779b97f4a7c15 ^ SEED.
+ *
+ *   write FILE PAGES SEED		write(2) the content, fsync
+ *   seq FILE PAGES SEED [ADVICE]	touch every page of a mapping of the
+ *					file in order, checking each
+ *   rand FILE PAGES SEED N [ADVICE]	touch N pages picked at random
+ *					(rand_r, seeded with SEED), checking
+ *					each
+ *
+ * ADVICE is madvise(2)'s on the whole mapping first: normal, random or
+ * sequential.  seq and rand print
+ *
+ *   minflt F pages P rss_kib R bad B
+ *
+ * F: the minor faults the touches took (getrusage(), around the loop
+ * only); P: the pages touched; R: the mapping's Rss after the touches
+ * (/proc/self/smaps: the pages fault-around mapped, the touched ones
+ * included); B: pages with a wrong byte (the first is described on
+ * stderr).  The exit status is 1 when B > 0, 2 on a usage or system
+ * error.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#define PAGE	4096UL
+#define WORDS	(PAGE / 8)
+
+static uint64_t word(uint64_t w, uint64_t seed)
+{
+	return w * 0x9e3779b97f4a7c15ULL ^ seed;
+}
+
+static void die(const char *what)
+{
+	fprintf(stderr, "pcache_fa: %s: %s\n", what, strerror(errno));
+	exit(2);
+}
+
+static int do_write(const char *path, unsigned long pages, uint64_t seed)
+{
+	uint64_t buf[WORDS];
+	unsigned long p, i;
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+	if (fd < 0)
+		die(path);
+	for (p = 0; p < pages; p++) {
+		for (i = 0; i < WORDS; i++)
+			buf[i] = word(p * WORDS + i, seed);
+		if (write(fd, buf, PAGE) != (ssize_t)PAGE)
+			die("write");
+	}
+	if (fsync(fd) || close(fd))
+		die("fsync");
+	return 0;
+}
+
+static long minflt(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru))
+		die("getrusage");
+	return ru.ru_minflt;
+}
+
+/* The Rss of the mapping at @addr (/proc/self/smaps), in KiB. */
+static long rss_kib(void *addr)
+{
+	unsigned long start, end;
+	char line[256];
+	long kib = -1;
+	int mine = 0;
+	FILE *f = fopen("/proc/self/smaps", "r");
+
+	if (!f)
+		die("/proc/self/smaps");
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx ", &start, &end) == 2)
+			mine = start == (unsigned long)addr;
+		else if (mine && sscanf(line, "Rss: %ld", &kib) == 1)
+			break;
+	}
+	fclose(f);
+	return kib;
+}
+
+/* Check page @p of the mapping; 1 if a byte is wrong. */
+static int check_page(const volatile uint64_t *m, unsigned long p,
+		      uint64_t seed, unsigned long *bad)
+{
+	unsigned long i;
+
+	for (i = 0; i < WORDS; i++) {
+		uint64_t want = word(p * WORDS + i, seed), got = m[p * WORDS + i];
+
+		if (got == want)
+			continue;
+		if (!(*bad)++)
+			fprintf(stderr, "pcache_fa: page %lu word %lu: got %#llx, want %#llx\n",
+				p, i, (unsigned long long)got,
+				(unsigned long long)want);
+		return 1;
+	}
+	return 0;
+}
+
+static int advice(const char *name)
+{
+	if (!name || !strcmp(name, "normal"))
+		return MADV_NORMAL;
+	if (!strcmp(name, "random"))
+		return MADV_RANDOM;
+	if (!strcmp(name, "sequential"))
+		return MADV_SEQUENTIAL;
+	fprintf(stderr, "pcache_fa: advice %s: normal, random or sequential\n",
+		name);
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	unsigned long pages, n, i, p, bad = 0, touched = 0;
+	const char *adv = NULL;
+	unsigned int rs;
+	uint64_t seed;
+	long f0, f1;
+	uint64_t *m;
+	int fd, rnd;
+
+	if (argc < 5)
+		goto usage;
+	pages = strtoul(argv[3], NULL, 0);
+	seed = strtoull(argv[4], NULL, 0);
+	if (!strcmp(argv[1], "write"))
+		return do_write(argv[2], pages, seed);
+	rnd = !strcmp(argv[1], "rand");
+	if (!rnd && strcmp(argv[1], "seq"))
+		goto usage;
+	if (rnd && argc < 6)
+		goto usage;
+	n = rnd ? strtoul(argv[5], NULL, 0) : pages;
+	if (argc > 5 + rnd)
+		adv = argv[5 + rnd];
+	fd = open(argv[2], O_RDONLY);
+	if (fd < 0)
+		die(argv[2]);
+	m = mmap(NULL, pages * PAGE, PROT_READ, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED)
+		die("mmap");
+	if (madvise(m, pages * PAGE, advice(adv)))
+		die("madvise");
+	rs = seed;
+	f0 = minflt();
+	for (i = 0; i < n; i++) {
+		p = rnd ? (unsigned long)rand_r(&rs) % pages : i;
+		check_page(m, p, seed, &bad);
+		touched++;
+	}
+	f1 = minflt();
+	printf("minflt %ld pages %lu rss_kib %ld bad %lu\n", f1 - f0,
+	       touched, rss_kib(m), bad);
+	munmap(m, pages * PAGE);
+	close(fd);
+	return bad ? 1 : 0;
+usage:
+	fprintf(stderr, "usage: pcache_fa write|seq FILE PAGES SEED [ADVICE]\n"
+		"       pcache_fa rand FILE PAGES SEED N [ADVICE]\n");
+	return 2;
+}

@@ -1,0 +1,208 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Adaptive fault-around (faultaround/): the window each read fault of a
+# file mapping maps around it.  pcache_fa scans a cached file through a
+# shared mapping, in order or at random, checks every byte it touches and
+# counts its minor faults and the mapping's Rss:
+#
+#   mode off is stock: the faults and RSS of pcache not loaded;
+#   mode fixed maps fixed_bytes a fault (faults = pages / window);
+#   mode adaptive grows a sequential scan's window to max_bytes and
+#     shrinks a random reader's to min_bytes, MADV_RANDOM and
+#     MADV_SEQUENTIAL take min_bytes and max_bytes from the first fault,
+#     and no window is outside min_bytes..max_bytes;
+#   bad knob values are refused with EINVAL, min_bytes above max_bytes
+#     too; the mode needs hooks_enabled and keeps it on;
+#   rmmod while scans fault in adaptive mode.
+. "$(dirname "$0")/lib.sh"
+
+FA=$BUILD/selftests/pcache_fa
+[ -x "$FA" ] || t_skip_all "$FA is not built"
+[ -b "$DISK" ] || t_skip_all "no test disk $DISK"
+KFA=/sys/kernel/debug/fault_around_bytes
+[ -f "$KFA" ] || t_skip_all "no $KFA (CONFIG_DEBUG_FS)"
+[ "$(cat $KFA)" = 65536 ] || t_skip_all "fault_around_bytes is $(cat $KFA), not the default 65536"
+
+P=16384			# the file: 64 MiB
+SEED=0x5eed
+D=$MNT/fa
+F=$D/file
+FAD=$SYSFS/faultaround
+RUN=/tmp/pcache-fa
+rm -rf "$RUN"
+mkdir -p "$RUN"
+
+pcache_unload
+fs_setup || t_skip_all "cannot make the test filesystem"
+mkdir -p "$D"
+t_check "write a $((P / 256)) MiB file" "$FA" write "$F" $P $SEED
+
+# scan NAME seq|rand [N] [ADVICE]: pcache_fa on the file, cached first;
+# its line in $RUN/NAME, fails on a wrong byte.
+scan() {
+	local name=$1 kind=$2
+	shift 2
+	cat "$F" > /dev/null
+	if [ "$kind" = rand ]; then
+		"$FA" rand "$F" $P $SEED "$@" > "$RUN/$name"
+	else
+		"$FA" seq "$F" $P $SEED "$@" > "$RUN/$name"
+	fi
+}
+# val NAME KEY: a number of scan NAME's line.
+val() { awk -v k="$2" '{ for (i = 1; i < NF; i++) if ($i == k) print $(i + 1) }' "$RUN/$1"; }
+fst() { cat "$FAD/stats/$1"; }
+# windows: the windows chosen so far, "PAGES COUNT" per size.
+windows() { awk '$1 ~ /^[0-9]+$/ && $2 > 0 { print $1, $2 }' "$DEBUGFS/faultaround/window_pages"; }
+
+NR=2000			# random touches
+# Stock: pcache not loaded.
+t_check "stock: sequential scan, every byte right" scan stock-seq seq
+t_check "stock: random reads, every byte right" scan stock-rand rand $NR
+t_check "stock: sequential scan with MADV_RANDOM, every byte right" \
+	scan stock-madv seq random
+t_diag "stock: seq $(cat $RUN/stock-seq); rand $(cat $RUN/stock-rand); seq with MADV_RANDOM $(cat $RUN/stock-madv)"
+
+pcache_load || t_skip_all "cannot load pcache"
+if [ ! -d "$FAD" ]; then
+	t_fail "$FAD exists"
+	pcache_unload
+	t_done
+fi
+
+# ---------------------------------------------------------------------
+# off: no decision, byte for byte as stock.
+t_check "mode reads [off] after load" test "$(cat $FAD/mode)" = "[off] fixed adaptive"
+f0=$(fst faults)
+t_check "off: sequential scan, every byte right" scan off-seq seq
+t_check "off: random reads, every byte right" scan off-rand rand $NR
+for k in seq rand; do
+	t_check "off: $k: minor faults as stock ($(val off-$k minflt) = $(val stock-$k minflt))" \
+		test "$(val off-$k minflt)" = "$(val stock-$k minflt)"
+	t_check "off: $k: Rss as stock ($(val off-$k rss_kib) = $(val stock-$k rss_kib) KiB)" \
+		test "$(val off-$k rss_kib)" = "$(val stock-$k rss_kib)"
+done
+t_check "off: no decision taken (faults +$(($(fst faults) - f0)))" test "$(fst faults)" = "$f0"
+
+# ---------------------------------------------------------------------
+# fixed: every fault maps fixed_bytes.
+t_check "mode fixed" write_knob "$FAD/mode" fixed
+for w in 4096 16384 262144 2097152; do
+	t_check "fixed_bytes $w" write_knob "$FAD/fixed_bytes" $w
+	scan fixed-$w seq || t_fail "fixed $w: a wrong byte"
+	pages=$((w / 4096)) got=$(val fixed-$w minflt)
+	# The mapping need not be aligned to the window: one more.
+	want=$(((P + pages - 1) / pages))
+	t_check "fixed $w: faults of a sequential scan = pages / window ($got, want $want or $((want + 1)))" \
+		test "$got" -ge "$want" -a "$got" -le $((want + 1))
+done
+write_knob "$FAD/fixed_bytes" 65536
+
+# ---------------------------------------------------------------------
+# adaptive.
+t_check "mode adaptive" write_knob "$FAD/mode" adaptive
+t_check "mode reads [adaptive]" test "$(cat $FAD/mode)" = "off fixed [adaptive]"
+g0=$(fst grow) s0=$(fst shrink)
+t_check "adaptive: sequential scan, every byte right" scan ad-seq seq
+got=$(val ad-seq minflt)
+t_diag "adaptive seq: $(cat $RUN/ad-seq); grow +$(($(fst grow) - g0)); windows: $(windows | tr '\n' ' ')"
+t_check "adaptive: the window grew (grow +$(($(fst grow) - g0)))" test "$(fst grow)" -gt "$g0"
+# 16, 32, ... 512 pages, then 512 a fault: P / 512 + 5, and one more if
+# the mapping is not aligned.
+t_check "adaptive: sequential faults near pages / max ($got <= $((P / 512 + 8)); off: $(val off-seq minflt))" \
+	test "$got" -le $((P / 512 + 8))
+t_check "adaptive: a window of max_bytes was chosen" \
+	grep -Eq '^ *512 [1-9]' "$DEBUGFS/faultaround/window_pages"
+t_check "adaptive: random reads, every byte right" scan ad-rand rand $NR
+t_diag "adaptive rand: $(cat $RUN/ad-rand); shrink +$(($(fst shrink) - s0))"
+t_check "adaptive: the window shrank (shrink +$(($(fst shrink) - s0)))" test "$(fst shrink)" -gt "$s0"
+ar=$(val ad-rand rss_kib) or=$(val off-rand rss_kib)
+t_check "adaptive: random reads' Rss a quarter of stock's at most ($ar KiB, stock $or KiB)" \
+	test $((ar * 4)) -le "$or"
+t_check "adaptive: random reads took more faults than stock ($(val ad-rand minflt) > $(val off-rand minflt))" \
+	test "$(val ad-rand minflt)" -gt "$(val off-rand minflt)"
+
+# The hints, from the first fault on.
+m0=$(fst madvise_random) q0=$(fst madvise_sequential)
+t_check "adaptive: MADV_RANDOM scan, every byte right" scan ad-madv-r seq random
+t_check "adaptive: MADV_RANDOM: one fault a page ($(val ad-madv-r minflt) = $P; stock: $(val stock-madv minflt))" \
+	test "$(val ad-madv-r minflt)" = $P
+t_check "adaptive: madvise_random counted ($(($(fst madvise_random) - m0)))" \
+	test $(($(fst madvise_random) - m0)) = $P
+t_check "adaptive: MADV_SEQUENTIAL scan, every byte right" scan ad-madv-s seq sequential
+got=$(val ad-madv-s minflt)
+t_check "adaptive: MADV_SEQUENTIAL: max_bytes from the first fault ($got <= $((P / 512 + 1)))" \
+	test "$got" -le $((P / 512 + 1))
+t_check "adaptive: madvise_sequential counted" test "$(fst madvise_sequential)" -gt "$q0"
+
+# Bounds: every window between min_bytes and max_bytes.
+t_check "max_bytes 131072" write_knob "$FAD/max_bytes" 131072
+t_check "min_bytes 16384" write_knob "$FAD/min_bytes" 16384
+windows > "$RUN/w0"
+scan b-seq seq || t_fail "bounds: sequential scan: a wrong byte"
+scan b-rand rand $NR || t_fail "bounds: random reads: a wrong byte"
+scan b-madv seq random || t_fail "bounds: MADV_RANDOM scan: a wrong byte"
+windows > "$RUN/w1"
+# The sizes chosen since w0.
+used=$(awk 'NR == FNR { c[$1] = $2; next } $2 > c[$1] { print $1 }' "$RUN/w0" "$RUN/w1" | tr '\n' ' ')
+t_diag "bounds 16 KiB..128 KiB: windows chosen (pages): $used; seq $(cat $RUN/b-seq); rand $(cat $RUN/b-rand)"
+t_check "bounds: windows of 4 and 32 pages chosen ($used)" \
+	test -n "$(echo " $used" | grep ' 4 ')" -a -n "$(echo " $used" | grep ' 32 ')"
+t_check "bounds: no window outside 4..32 pages ($used)" \
+	test -z "$(for w in $used; do [ "$w" -ge 4 ] && [ "$w" -le 32 ] || echo "$w"; done)"
+t_check "bounds: MADV_RANDOM takes min_bytes ($(val b-madv minflt) faults, want $((P / 4)) or $((P / 4 + 1)))" \
+	test "$(val b-madv minflt)" -ge $((P / 4)) -a "$(val b-madv minflt)" -le $((P / 4 + 1))
+
+# ---------------------------------------------------------------------
+# Bad input: EINVAL, the value kept.
+for v in 0 4095 6144 4194304 -1 abc "" "4096 4096" 0x1000; do
+	for k in fixed_bytes min_bytes max_bytes; do
+		t_refused "$k '$v'" "$FAD/$k" "$v"
+	done
+done
+for v in foo "" "fixed adaptive" 1 "[adaptive]"; do
+	t_refused "mode '$v'" "$FAD/mode" "$v"
+done
+t_refused "min_bytes above max_bytes" "$FAD/min_bytes" 262144
+t_refused "max_bytes below min_bytes" "$FAD/max_bytes" 8192
+t_check "min_bytes = max_bytes is taken" write_knob "$FAD/min_bytes" 131072
+write_knob "$FAD/min_bytes" 4096
+write_knob "$FAD/max_bytes" 2097152
+err=$(write_knob "$SYSFS/hooks_enabled" 0)
+t_check "hooks_enabled=0 refused while the mode is adaptive ('${err:-success}')" \
+	test -n "$err" -a "$(cat "$SYSFS/hooks_enabled")" = 1
+t_check "mode off" write_knob "$FAD/mode" off
+t_check "hooks_enabled=0 with the mode off" write_knob "$SYSFS/hooks_enabled" 0
+err=$(write_knob "$FAD/mode" adaptive)
+t_check "mode adaptive refused with EBUSY while hooks_enabled is 0 ('${err:-success}')" \
+	test -n "$(echo "$err" | grep 'busy')" -a "$(cat $FAD/mode)" = "[off] fixed adaptive"
+write_knob "$SYSFS/hooks_enabled" 1
+
+# ---------------------------------------------------------------------
+# Mode switches and rmmod while scans fault: every byte still right.
+t_check "mode adaptive again" write_knob "$FAD/mode" adaptive
+for i in 1 2; do
+	( while [ ! -e $RUN/stop ]; do
+		"$FA" seq "$F" $P $SEED > /dev/null 2>> $RUN/bgerr || echo wrong >> $RUN/bg$i
+		"$FA" rand "$F" $P $SEED 500 > /dev/null 2>> $RUN/bgerr || echo wrong >> $RUN/bg$i
+		echo scanned >> $RUN/bg$i
+	  done ) &
+done
+for m in fixed off adaptive fixed adaptive; do
+	sleep 1
+	write_knob "$FAD/mode" $m > /dev/null || t_fail "mode $m while scans fault"
+done
+t_check "rmmod while scans fault, the mode adaptive" pcache_unload
+sleep 1
+t_check "insmod again" pcache_load
+t_check "mode adaptive after the reload" write_knob "$FAD/mode" adaptive
+sleep 2
+touch $RUN/stop
+wait
+n=$(cat $RUN/bg* | grep -c scanned)
+t_check "scans across mode switches, rmmod and insmod: every byte right ($n scans)" \
+	test -z "$(grep wrong $RUN/bg*)" -a "$n" -gt 2
+[ -s $RUN/bgerr ] && head -5 $RUN/bgerr | sed 's/^/# /'
+t_check "rmmod with the mode adaptive" pcache_unload
+t_done
