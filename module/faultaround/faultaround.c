@@ -49,7 +49,7 @@
  * Counters (stats/): faults (decisions taken), the reasons (grow, shrink,
  * keep, first, fixed, madvise_random, madvise_sequential) and window_pages
  * (the windows' sizes summed: window_pages / faults is the mean window).
- * debugfs faultaround/window_pages is the histogram of the windows chosen,
+ * debugfs faultaround/window_pages counts the windows chosen by size,
  * tracepoint pcache:pcache_fa_window each decision.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": faultaround: " fmt
@@ -58,6 +58,7 @@
 #include <linux/hash.h>
 #include <linux/log2.h>
 #include <linux/mm.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/sysfs.h>
 
@@ -107,7 +108,8 @@ enum fa_stat {
 	FA_STAT_REASON_FIRST,
 	FA_STAT_FAULTS = FA_NR_REASONS,
 	FA_STAT_WINDOW_PAGES,
-	FA_NR_STATS
+	FA_STAT_ORDER_FIRST,	/* windows chosen, one counter per order */
+	FA_NR_STATS = FA_STAT_ORDER_FIRST + FA_MAX_ORDER + 1
 };
 
 static struct pcache_counters fa_counters;
@@ -127,10 +129,6 @@ static unsigned int fa_bounds;
 
 /* The history table, while the mode is adaptive (else NULL). */
 static u64 *fa_slots;
-
-static struct pcache_hist fa_hist = {
-	.header = "windows chosen, by pages (below)",
-};
 
 static struct dentry *fa_debugfs;
 
@@ -190,7 +188,7 @@ unsigned long pcache_fa_fault_around(struct vm_fault *vmf,
 	pcache_count(&fa_counters, FA_STAT_FAULTS);
 	pcache_count(&fa_counters, FA_STAT_REASON_FIRST + why);
 	pcache_count_add(&fa_counters, FA_STAT_WINDOW_PAGES, 1UL << order);
-	pcache_hist_add(&fa_hist, 1UL << order);
+	pcache_count(&fa_counters, FA_STAT_ORDER_FIRST + order);
 	trace_pcache_fa_window(vmf, 1UL << old, 1UL << order, why);
 	return 1UL << order;
 }
@@ -408,6 +406,24 @@ const struct pcache_feature_files pcache_fa_files = {
 	.stat_groups	= fa_stat_groups,
 };
 
+/*
+ * debugfs faultaround/window_pages: the windows chosen, one "pages count"
+ * line per size.  Per-CPU counters, not a struct pcache_hist, whose
+ * shared atomics every fault would bounce between CPUs.
+ */
+static int fa_windows_show(struct seq_file *m, void *v)
+{
+	unsigned int o;
+
+	seq_puts(m, "# windows chosen, by pages\n");
+	for (o = 0; o <= FA_MAX_ORDER; o++)
+		seq_printf(m, "%10lu %lu\n", 1UL << o,
+			   pcache_counter_read(&fa_counters,
+					       FA_STAT_ORDER_FIRST + o));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(fa_windows);
+
 int pcache_fa_init(void)
 {
 	int ret;
@@ -419,7 +435,8 @@ int pcache_fa_init(void)
 	fa_fixed_order = ilog2(SZ_64K >> PAGE_SHIFT);
 	fa_bounds = FA_BOUNDS(0, FA_MAX_ORDER);
 	fa_debugfs = debugfs_create_dir("faultaround", pcache_debugfs_dir());
-	pcache_debugfs_hist("window_pages", fa_debugfs, &fa_hist);
+	debugfs_create_file("window_pages", 0444, fa_debugfs, NULL,
+			    &fa_windows_fops);
 	return 0;
 }
 
