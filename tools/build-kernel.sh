@@ -9,8 +9,9 @@
 # make uses build/linux with tools/kconfig/pcache.config and debug.config
 # (the test kernel: lockdep and friends), and build/linux-perf with
 # pcache.config alone (the benchmark kernel).  A second run with nothing
-# changed does nothing; a changed patch is reverse-applied and applied
-# again, so make rebuilds only the files it touches; a changed fragment
+# changed does nothing; a changed series is reverse-applied and applied
+# again, and the files that come out as they were keep their times, so
+# make rebuilds only what the change touches; a changed fragment
 # reconfigures.  The version used is written to TREE.version and printed.
 set -euo pipefail
 
@@ -58,6 +59,16 @@ kver=$(make -s -C "$tree" kernelversion)
 want=$(cd "$top/hooks-patch" && cat series $(cat series) | sha256sum | cut -d' ' -f1)
 have=$(cat "$applied/.hash" 2>/dev/null || true)
 if [ "$want" != "$have" ]; then
+	# Files the old series touched keep their times where the new one
+	# leaves them as they were: a changed patch rebuilds what it
+	# changes, not every includer of pagemap.h.
+	stamps=$(mktemp)
+	if [ -f "$applied/series" ]; then
+		(cd "$tree" && sed -n 's,^+++ b/,,p' $(sed "s,^,$applied/," "$applied/series") |
+			sort -u | while read -r f; do
+				[ -f "$f" ] && echo "$(stat -c %Y "$f") $(sha256sum < "$f" | cut -d' ' -f1) $f"
+			done) > "$stamps"
+	fi
 	if [ -f "$applied/series" ]; then
 		log "reverting the previously applied series"
 		tac "$applied/series" | while read -r p; do
@@ -76,6 +87,11 @@ if [ "$want" != "$have" ]; then
 		echo "$p" >> "$applied/series"
 	done < "$series"
 	echo "$want" > "$applied/.hash"
+	while read -r t sum f; do
+		[ -f "$tree/$f" ] && [ "$(sha256sum < "$tree/$f" | cut -d' ' -f1)" = "$sum" ] &&
+			touch -d "@$t" "$tree/$f"
+	done < "$stamps"
+	rm -f "$stamps"
 fi
 
 # 3. Configure when a fragment changed.
