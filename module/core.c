@@ -65,6 +65,7 @@ static const struct pcache_site_info pcache_sites[PCACHE_NR_SITES] = {
 	[PCACHE_SITE_WAIT_STABLE]	= { "wait_stable",	PCACHE_HOOK_WRITEBACK },
 	[PCACHE_SITE_FDATAWAIT]		= { "fdatawait",	PCACHE_HOOK_WRITEBACK },
 	[PCACHE_SITE_FAULT_AROUND]	= { "fault_around",	PCACHE_HOOK_FAULT_AROUND },
+	[PCACHE_SITE_MAP_AROUND]	= { "map_around",	PCACHE_HOOK_FAULT_AROUND },
 	[PCACHE_SITE_SWAP_STORE]	= { "swap_store",	PCACHE_HOOK_SWAP },
 	[PCACHE_SITE_SWAP_LOAD]		= { "swap_load",	PCACHE_HOOK_SWAP },
 	[PCACHE_SITE_SWAP_INVALIDATE]	= { "swap_invalidate",	PCACHE_HOOK_SWAP },
@@ -274,6 +275,14 @@ static unsigned long pcache_op_fault_around(struct vm_fault *vmf,
 	return pcache_fa_fault_around(vmf, nr_pages);
 }
 
+/* Not traced: it runs for every page mapped around. */
+static bool pcache_op_map_around(struct vm_fault *vmf, unsigned int nr)
+{
+	if (!pcache_live(PCACHE_FEAT_FAULTAROUND))
+		return false;
+	return pcache_fa_map_around(vmf, nr);
+}
+
 static bool pcache_op_swap_store(struct folio *folio)
 {
 	trace_pcache_swap(PCACHE_SITE_SWAP_STORE, swp_type(folio->swap),
@@ -381,7 +390,8 @@ const struct pcache_feature pcache_features[PCACHE_NR_FEATURES] = {
 		.name		= "faultaround",
 		.sysfs_dir	= "faultaround",
 		.files		= &pcache_fa_files,
-		.ops		= BIT(PCACHE_OP_FAULT_AROUND),
+		.ops		= BIT(PCACHE_OP_FAULT_AROUND) |
+				  BIT(PCACHE_OP_MAP_AROUND),
 		.enabled	= pcache_fa_enabled,
 		.init		= pcache_fa_init,
 		.drain		= pcache_fa_drain,
@@ -459,6 +469,7 @@ static void pcache_ops_update(void)
 	PCACHE_SET_OP(fdatawait, FDATAWAIT);
 	PCACHE_SET_OP(sb_event, SB_EVENT);
 	PCACHE_SET_OP(fault_around, FAULT_AROUND);
+	PCACHE_SET_OP(map_around, MAP_AROUND);
 	PCACHE_SET_OP(swap_store, SWAP_STORE);
 	PCACHE_SET_OP(swap_load, SWAP_LOAD);
 	PCACHE_SET_OP(swap_invalidate, SWAP_INVALIDATE);

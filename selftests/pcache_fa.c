@@ -6,6 +6,11 @@
  * w * 0x9e3779b97f4a7c15 ^ SEED.
  *
  *   write FILE PAGES SEED		write(2) the content, fsync
+ *   cache FILE PAGES SEED		drop the file's pages from the page cache
+ *					and read them back in by readahead
+ *					(POSIX_FADV_WILLNEED), which does not
+ *					mark them accessed as read(2) does;
+ *					wait until every page is cached
  *   seq FILE PAGES SEED [ADVICE]	touch every page of a mapping of the
  *					file in order, checking each
  *   rand FILE PAGES SEED N [ADVICE]	touch N pages picked at random
@@ -15,13 +20,14 @@
  * ADVICE is madvise(2)'s on the whole mapping first: normal, random or
  * sequential.  seq and rand print
  *
- *   minflt F pages P rss_kib R bad B
+ *   minflt F pages P rss_kib R ref_kib X bad B
  *
  * F: the minor faults the touches took (getrusage(), around the loop
  * only); P: the pages touched; R: the mapping's Rss after the touches
  * (/proc/self/smaps: the pages fault-around mapped, the touched ones
- * included); B: pages with a wrong byte (the first is described on
- * stderr).  The exit status is 1 when B > 0, 2 on a usage or system
+ * included); X: its Referenced (pages mapped young, or marked accessed
+ * in the page cache); B: pages with a wrong byte (the first is described
+ * on stderr).  The exit status is 1 when B > 0, 2 on a usage or system
  * error.
  */
 #define _GNU_SOURCE
@@ -77,25 +83,66 @@ static long minflt(void)
 	return ru.ru_minflt;
 }
 
-/* The Rss of the mapping at @addr (/proc/self/smaps), in KiB. */
-static long rss_kib(void *addr)
+/* The Rss and Referenced of the mapping at @addr (/proc/self/smaps), KiB. */
+static void smaps_kib(void *addr, long *rss, long *ref)
 {
 	unsigned long start, end;
 	char line[256];
-	long kib = -1;
 	int mine = 0;
 	FILE *f = fopen("/proc/self/smaps", "r");
 
 	if (!f)
 		die("/proc/self/smaps");
+	*rss = *ref = -1;
 	while (fgets(line, sizeof(line), f)) {
 		if (sscanf(line, "%lx-%lx ", &start, &end) == 2)
 			mine = start == (unsigned long)addr;
-		else if (mine && sscanf(line, "Rss: %ld", &kib) == 1)
+		else if (mine && sscanf(line, "Rss: %ld", rss) == 1)
+			continue;
+		else if (mine && sscanf(line, "Referenced: %ld", ref) == 1)
 			break;
 	}
 	fclose(f);
-	return kib;
+}
+
+static int do_cache(const char *path, unsigned long pages)
+{
+	unsigned char vec[256];
+	unsigned long p, n, i, in = 0;
+	int fd = open(path, O_RDONLY), tries;
+	void *m;
+
+	if (fd < 0)
+		die(path);
+	if (posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED))
+		die("posix_fadvise");
+	/* WILLNEED reads at most the readahead window a call: 1 MiB each. */
+	for (p = 0; p < pages; p += 256)
+		if (posix_fadvise(fd, p * PAGE, 256 * PAGE, POSIX_FADV_WILLNEED))
+			die("posix_fadvise");
+	m = mmap(NULL, pages * PAGE, PROT_READ, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED)
+		die("mmap");
+	for (tries = 0; tries < 600; tries++) {
+		for (in = 0, p = 0; p < pages; p += n) {
+			n = pages - p < sizeof(vec) ? pages - p : sizeof(vec);
+			if (mincore((char *)m + p * PAGE, n * PAGE, vec))
+				die("mincore");
+			for (i = 0; i < n; i++)
+				in += vec[i] & 1;
+		}
+		if (in == pages)
+			break;
+		usleep(100000);
+	}
+	munmap(m, pages * PAGE);
+	close(fd);
+	if (in != pages) {
+		fprintf(stderr, "pcache_fa: %lu of %lu pages cached after 60 s\n",
+			in, pages);
+		return 1;
+	}
+	return 0;
 }
 
 /* Check page @p of the mapping; 1 if a byte is wrong. */
@@ -137,7 +184,7 @@ int main(int argc, char **argv)
 	const char *adv = NULL;
 	unsigned int rs;
 	uint64_t seed;
-	long f0, f1;
+	long f0, f1, rss, ref;
 	uint64_t *m;
 	int fd, rnd;
 
@@ -147,6 +194,8 @@ int main(int argc, char **argv)
 	seed = strtoull(argv[4], NULL, 0);
 	if (!strcmp(argv[1], "write"))
 		return do_write(argv[2], pages, seed);
+	if (!strcmp(argv[1], "cache"))
+		return do_cache(argv[2], pages);
 	rnd = !strcmp(argv[1], "rand");
 	if (!rnd && strcmp(argv[1], "seq"))
 		goto usage;
@@ -171,13 +220,15 @@ int main(int argc, char **argv)
 		touched++;
 	}
 	f1 = minflt();
-	printf("minflt %ld pages %lu rss_kib %ld bad %lu\n", f1 - f0,
-	       touched, rss_kib(m), bad);
+	smaps_kib(m, &rss, &ref);
+	printf("minflt %ld pages %lu rss_kib %ld ref_kib %ld bad %lu\n",
+	       f1 - f0, touched, rss, ref, bad);
 	munmap(m, pages * PAGE);
 	close(fd);
 	return bad ? 1 : 0;
 usage:
-	fprintf(stderr, "usage: pcache_fa write|seq FILE PAGES SEED [ADVICE]\n"
+	fprintf(stderr, "usage: pcache_fa write|cache FILE PAGES SEED\n"
+		"       pcache_fa seq FILE PAGES SEED [ADVICE]\n"
 		"       pcache_fa rand FILE PAGES SEED N [ADVICE]\n");
 	return 2;
 }

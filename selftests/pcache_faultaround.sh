@@ -12,6 +12,12 @@
 #     shrinks a random reader's to min_bytes, MADV_RANDOM and
 #     MADV_SEQUENTIAL take min_bytes and max_bytes from the first fault,
 #     and no window is outside min_bytes..max_bytes;
+#   pages_mapped_around counts what the windows mapped, and the sampled
+#     windows say a scan used the pages mapped around and a random reader
+#     did not;
+#   map_old maps the pages around a fault old: the mapping's Referenced
+#     is what was touched, not what was mapped, and every window is
+#     sampled;
 #   bad knob values are refused with EINVAL, min_bytes above max_bytes
 #     too; the mode needs hooks_enabled and keeps it on;
 #   rmmod while scans fault in adaptive mode.
@@ -103,10 +109,20 @@ write_knob "$FAD/fixed_bytes" 65536
 # adaptive.
 t_check "mode adaptive" write_knob "$FAD/mode" adaptive
 t_check "mode reads [adaptive]" test "$(cat $FAD/mode)" = "off fixed [adaptive]"
-g0=$(fst grow) s0=$(fst shrink)
+g0=$(fst grow) s0=$(fst shrink) a0=$(fst pages_mapped_around)
+u0=$(fst used) n0=$(fst unused)
 t_check "adaptive: sequential scan, every byte right" scan ad-seq seq
-got=$(val ad-seq minflt)
-t_diag "adaptive seq: $(cat $RUN/ad-seq); grow +$(($(fst grow) - g0)); windows: $(windows | tr '\n' ' ')"
+got=$(val ad-seq minflt) around=$(($(fst pages_mapped_around) - a0))
+used=$(($(fst used) - u0)) unused=$(($(fst unused) - n0))
+t_diag "adaptive seq: $(cat $RUN/ad-seq); grow +$(($(fst grow) - g0)); mapped around +$around; sampled used +$used unused +$unused; windows: $(windows | tr '\n' ' ')"
+# Every page is mapped by its own fault or around another one; the rest
+# is the other processes' faults (cat, the helper's binary and libraries).
+t_check "adaptive: pages mapped around + faults cover the file ($around + $got >= $P, <= $((2 * P)))" \
+	test $((around + got)) -ge $P -a $((around + got)) -le $((2 * P))
+# One window in 8 is sampled, every process's: map_old below tells used
+# from unused for the scans alone.
+t_check "adaptive: windows sampled (used +$used, unused +$unused)" \
+	test $((used + unused)) -gt 0
 t_check "adaptive: the window grew (grow +$(($(fst grow) - g0)))" test "$(fst grow)" -gt "$g0"
 # 16, 32, ... 512 pages, then 512 a fault: P / 512 + 5, and one more if
 # the mapping is not aligned.
@@ -114,8 +130,9 @@ t_check "adaptive: sequential faults near pages / max ($got <= $((P / 512 + 8));
 	test "$got" -le $((P / 512 + 8))
 t_check "adaptive: a window of max_bytes was chosen" \
 	grep -Eq '^ *512 [1-9]' "$DEBUGFS/faultaround/window_pages"
+u0=$(fst used) n0=$(fst unused)
 t_check "adaptive: random reads, every byte right" scan ad-rand rand $NR
-t_diag "adaptive rand: $(cat $RUN/ad-rand); shrink +$(($(fst shrink) - s0))"
+t_diag "adaptive rand: $(cat $RUN/ad-rand); shrink +$(($(fst shrink) - s0)); sampled used +$(($(fst used) - u0)) unused +$(($(fst unused) - n0))"
 t_check "adaptive: the window shrank (shrink +$(($(fst shrink) - s0)))" test "$(fst shrink)" -gt "$s0"
 ar=$(val ad-rand rss_kib) or=$(val off-rand rss_kib)
 t_check "adaptive: random reads' Rss a quarter of stock's at most ($ar KiB, stock $or KiB)" \
@@ -178,6 +195,50 @@ err=$(write_knob "$FAD/mode" adaptive)
 t_check "mode adaptive refused with EBUSY while hooks_enabled is 0 ('${err:-success}')" \
 	test -n "$(echo "$err" | grep 'busy')" -a "$(cat $FAD/mode)" = "[off] fixed adaptive"
 write_knob "$SYSFS/hooks_enabled" 1
+
+# ---------------------------------------------------------------------
+# map_old.  The file is cached by readahead (pcache_fa cache), which does
+# not mark its pages accessed as cat's read(2) does, so that the
+# mapping's Referenced is its young PTEs.  fixed 64 KiB, random reads:
+# each fault maps 16 pages, one of them touched.  The bounds are the
+# defaults again.
+# scan_ra NAME: random reads after caching by readahead.
+scan_ra() {
+	"$FA" cache "$F" $P $SEED && "$FA" rand "$F" $P $SEED 500 > "$RUN/$1"
+}
+t_check "map_old reads 0" test "$(cat $FAD/map_old)" = 0
+t_check "mode fixed, 64 KiB" write_knob "$FAD/mode" fixed
+t_check "map_old 0: random reads, every byte right" scan_ra mo0
+t_check "map_old 1" write_knob "$FAD/map_old" 1
+t_check "map_old 1: random reads, every byte right" scan_ra mo1
+t_diag "map_old 0: $(cat $RUN/mo0); map_old 1: $(cat $RUN/mo1)"
+r0=$(val mo0 ref_kib) s0=$(val mo0 rss_kib) r1=$(val mo1 ref_kib) s1=$(val mo1 rss_kib)
+t_check "map_old 0: every page mapped is young, as x86 maps them (Referenced $r0 = Rss $s0 KiB)" \
+	test -n "$r0" -a "$r0" = "$s0"
+young=0	# 500 touches, about 2000 KiB: Referenced is them, not all Rss
+[ -n "$r1" ] && [ -n "$s1" ] && [ $((r1 * 4)) -le "$s1" ] && [ "$r1" -ge 1000 ] && young=1
+t_check "map_old 1: only the touched pages are young (Referenced $r1 KiB <= Rss $s1 / 4, >= 1000)" \
+	test $young = 1
+t_check "mode adaptive, map_old 1" write_knob "$FAD/mode" adaptive
+u0=$(fst used) n0=$(fst unused)
+scan mo-rand rand $NR || t_fail "map_old 1, adaptive: random reads: a wrong byte"
+ur=$(($(fst used) - u0)) nr=$(($(fst unused) - n0))
+# Windows of 64 KiB at most: 1024 faults, so that the scan's samples
+# outnumber the other processes' (their libraries' windows, mostly unused).
+write_knob "$FAD/max_bytes" 65536
+u0=$(fst used) n0=$(fst unused)
+scan mo-seq seq || t_fail "map_old 1, adaptive: sequential scan: a wrong byte"
+us=$(($(fst used) - u0)) ns=$(($(fst unused) - n0))
+write_knob "$FAD/max_bytes" 2097152
+t_diag "map_old 1, adaptive: rand $(cat $RUN/mo-rand), sampled used +$ur unused +$nr; seq $(cat $RUN/mo-seq), used +$us unused +$ns"
+t_check "map_old 1: every window sampled: random reads left the pages around unused (unused +$nr > used +$ur)" \
+	test "$nr" -gt "$ur"
+t_check "map_old 1: a sequential scan used them (used +$us > unused +$ns)" \
+	test "$us" -gt "$ns"
+write_knob "$FAD/map_old" 0
+for v in 2 -1 yes "" "1 1"; do
+	t_refused "map_old '$v'" "$FAD/map_old" "$v"
+done
 
 # ---------------------------------------------------------------------
 # Mode switches and rmmod while scans fault: every byte still right.

@@ -28,10 +28,10 @@ t_check "hooks_enabled is 1 after a default load" \
 	test "$(cat "$SYSFS/hooks_enabled")" = 1
 t_check "version reads the module's version" \
 	test "$(cat "$SYSFS/version")" = "$(cat /sys/module/pcache/version)"
-t_check "debugfs hooks lists all 26 call sites" \
-	test "$(wc -l < "$DEBUGFS/hooks")" = 26
+t_check "debugfs hooks lists all 27 call sites" \
+	test "$(wc -l < "$DEBUGFS/hooks")" = 27
 t_check "debugfs has one counter file per site" \
-	test "$(ls "$DEBUGFS/sites" | wc -l)" = 26
+	test "$(ls "$DEBUGFS/sites" | wc -l)" = 27
 # The module loader itself refuses a second module of the same name
 # (EEXIST) before pcache's init runs.  So this does not reach pcache's own
 # refusal, pcache_register_hooks() returning -EBUSY while another set of

@@ -265,6 +265,7 @@ KNOBS=(
 	"faultaround/fixed_bytes|int:4096:2097152|4096;65536;2097152|0;4095;6144;4194304;abc"
 	"faultaround/min_bytes|int:4096:16384|4096;8192;16384|0;6144;4194304;x"
 	"faultaround/max_bytes|int:262144:2097152|262144;1048576;2097152|4095;3000000;-1"
+	"faultaround/map_old|word:0,1|0;1;0|2;yes;"
 )
 # knob_writer W: until $RUN/stop; counts in $RUN/knobs.W.KIND: valid
 # (accepted), busy (valid, -EBUSY), nomem (-ENOMEM, valid or not: the
@@ -342,7 +343,8 @@ COUNTERS=(replication:replicated tmem/ephemeral:puts tmem/persistent:puts
 	  replication:replica_alloc_fail tmem/ephemeral:put_reject_alloc_fail
 	  tmem/ephemeral:pool_alloc_fail tmem/persistent:put_reject_alloc_fail
 	  tmem/persistent:pool_alloc_fail fork:refused_nomem faultaround:faults
-	  faultaround:grow faultaround:shrink)
+	  faultaround:grow faultaround:shrink faultaround:pages_mapped_around
+	  faultaround:used faultaround:unused)
 add_counters() {
 	local c v
 	for c in "${COUNTERS[@]}"; do

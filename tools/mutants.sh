@@ -38,6 +38,7 @@ table=(
 	"16|load-fail-keeps-features|an insmod that fails at a feature's start leaves the features started before it|pcache_load_faults|test"
 	"17|fa-forward-scan-far|adaptive fault-around takes a fault just past the last window (a forward scan) for a far one, and shrinks|pcache_kunit pcache_faultaround|test"
 	"18|fa-bounds-ignored|adaptive windows are not held within min_bytes..max_bytes|pcache_kunit pcache_faultaround|test"
+	"19|fa-map-young|fault-around maps the pages around a fault young whatever map_old and the sampling say|pcache_faultaround|test"
 )
 
 want=("$@")

@@ -12,15 +12,24 @@
 
 static void fa_state_round_trips(struct kunit *test)
 {
-	u64 s = fa_state_pack(0xbeef, 9, 0x123456789aULL);
+	u64 s = fa_state_pack(0x3eef, 9, 0x123456789aULL, false);
 
-	KUNIT_EXPECT_EQ(test, fa_state_tag(s), (u16)0xbeef);
+	KUNIT_EXPECT_EQ(test, fa_state_tag(s), (u16)0x3eef);
 	KUNIT_EXPECT_EQ(test, fa_state_order(s), 9U);
-	KUNIT_EXPECT_EQ(test, fa_state_start(s), 0x123456789aULL);
+	KUNIT_EXPECT_EQ(test, fa_state_vpn(s), 0x123456789aULL);
+	KUNIT_EXPECT_EQ(test, fa_state_start(s), 0x1234567800ULL);
+	KUNIT_EXPECT_FALSE(test, fa_state_sampled(s));
 	/* A virtual page number keeps its low FA_VPN_BITS bits. */
-	s = fa_state_pack(1, 0, BIT_ULL(FA_VPN_BITS) | 5);
+	s = fa_state_pack(1, 0, BIT_ULL(FA_VPN_BITS) | 5, true);
 	KUNIT_EXPECT_EQ(test, fa_state_start(s), 5ULL);
 	KUNIT_EXPECT_EQ(test, fa_state_tag(s), (u16)1);
+	KUNIT_EXPECT_TRUE(test, fa_state_sampled(s));
+	/* The tag keeps FA_TAG_BITS bits and leaves the sampled bit alone. */
+	s = fa_state_pack(0xffff, 15, FA_VPN_MASK, false);
+	KUNIT_EXPECT_EQ(test, fa_state_tag(s), (u16)0x7fff);
+	KUNIT_EXPECT_EQ(test, fa_state_order(s), 15U);
+	KUNIT_EXPECT_EQ(test, fa_state_vpn(s), FA_VPN_MASK);
+	KUNIT_EXPECT_FALSE(test, fa_state_sampled(s));
 }
 
 static void fa_window_start_aligns(struct kunit *test)
@@ -53,7 +62,7 @@ static struct fa_facts fa_known(unsigned int order, u64 start, u64 vpn)
 {
 	return (struct fa_facts) {
 		.known = true,
-		.state = fa_state_pack(7, order, start),
+		.state = fa_state_pack(7, order, start, false),
 		.vpn = vpn,
 		.kernel_order = 4,
 		.min_order = 0,

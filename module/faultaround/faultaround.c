@@ -40,6 +40,19 @@
  * slot that the next VMA hashed to it takes over: nothing is kept per VMA
  * beyond the table, so nothing is left to free when a mapping goes.
  *
+ * Were the pages mapped around used?  x86 maps them young, so no accessed
+ * bit tells.  One window in FA_SAMPLE_EVERY (every window with map_old
+ * set) is sampled: the MAP_AROUND op (set_pte_range(), patch 0008) maps
+ * its pages old, and the VMA's next fault reads the accessed bits of up
+ * to FA_SAMPLE_PTES of them, spread over the window, the faulting page
+ * left out: young ones count as used, old ones as unused.  The walk is
+ * lockless (the fault's mmap or VMA lock keeps the upper page tables,
+ * rcu_read_lock() a PTE table khugepaged retracts) and reads only; a
+ * race miscounts one sample.  The policy does not use them: they say how
+ * well its decisions fit (pcache_faultaround prints them).  map_old maps
+ * every page mapped around old, in fixed mode too, so that reclaim sees
+ * untouched ones as cold (as arm64 does for every mapping).
+ *
  * The window must be between the kernel's bounds: a power of two pages,
  * at most one page table (PTRS_PER_PTE pages, 2 MiB on x86-64); the hook
  * rounds whatever the op returns into them.  Fault-around itself still
@@ -47,8 +60,10 @@
  * page, a ->map_pages, no userfaultfd).
  *
  * Counters (stats/): faults (decisions taken), the reasons (grow, shrink,
- * keep, first, fixed, madvise_random, madvise_sequential) and window_pages
- * (the windows' sizes summed: window_pages / faults is the mean window).
+ * keep, first, fixed, madvise_random, madvise_sequential), window_pages
+ * (the windows' sizes summed: window_pages / faults is the mean window),
+ * pages_mapped_around (pages fault-around mapped besides the faulting
+ * ones: what the windows cost) and the samples, used and unused.
  * debugfs faultaround/window_pages counts the windows chosen by size,
  * tracepoint pcache:pcache_fa_window each decision.
  */
@@ -69,6 +84,10 @@
 
 #define FA_SLOT_BITS	12
 #define FA_SLOTS	BIT(FA_SLOT_BITS)	/* 32 KiB of u64 */
+
+/* One window in FA_SAMPLE_EVERY is sampled, at most FA_SAMPLE_PTES pages. */
+#define FA_SAMPLE_EVERY	8
+#define FA_SAMPLE_PTES	16
 
 /* The largest window the kernel can use: one page table. */
 #define FA_MAX_ORDER	ilog2(PTRS_PER_PTE)
@@ -108,6 +127,9 @@ enum fa_stat {
 	FA_STAT_REASON_FIRST,
 	FA_STAT_FAULTS = FA_NR_REASONS,
 	FA_STAT_WINDOW_PAGES,
+	FA_STAT_MAPPED_AROUND,
+	FA_STAT_USED,
+	FA_STAT_UNUSED,
 	FA_STAT_ORDER_FIRST,	/* windows chosen, one counter per order */
 	FA_NR_STATS = FA_STAT_ORDER_FIRST + FA_MAX_ORDER + 1
 };
@@ -122,6 +144,8 @@ static struct pcache_counters fa_counters;
 static unsigned int fa_mode;
 static unsigned int fa_fixed_order;
 static unsigned int fa_bounds;
+static bool fa_map_old;
+static DEFINE_PER_CPU(unsigned int, fa_sample_tick);
 
 #define FA_BOUNDS(min, max)	((min) | (max) << 8)
 #define FA_BOUND_MIN(b)		((b) & 0xff)
@@ -137,7 +161,76 @@ static u16 fa_tag(struct vm_area_struct *vma)
 	u64 key = (unsigned long)vma ^ vma->vm_start ^
 		  (unsigned long)vma->vm_file ^ (u64)vma->vm_pgoff << 32;
 
-	return hash_64(key, 16) ?: 1;
+	return hash_64(key, FA_TAG_BITS) ?: 1;
+}
+
+/*
+ * The page table entry of @addr in @vma's mm, or NULL, without a lock:
+ * under the fault's mmap or VMA lock and rcu_read_lock(), for reading.
+ */
+static pte_t *fa_pte(struct vm_area_struct *vma, unsigned long addr)
+{
+	pgd_t *pgd = pgd_offset(vma->vm_mm, addr);
+	p4d_t *p4d;
+	pud_t *pud;
+	pmd_t pmd;
+
+	if (!pgd_present(pgdp_get(pgd)))
+		return NULL;
+	p4d = p4d_offset(pgd, addr);
+	if (!p4d_present(p4dp_get(p4d)))
+		return NULL;
+	pud = pud_offset(p4d, addr);
+	if (!pud_present(pudp_get(pud)) || pud_leaf(pudp_get(pud)))
+		return NULL;
+	pmd = pmdp_get_lockless(pmd_offset(pud, addr));
+	if (!pmd_present(pmd) || pmd_leaf(pmd))
+		return NULL;
+	return (pte_t *)pmd_page_vaddr(pmd) + pte_index(addr);
+}
+
+/*
+ * Count the sampled window of @state, the last of @vma: pages of it mapped
+ * around that were touched since (young) and that were not (old).
+ */
+static void fa_sample(struct vm_area_struct *vma, u64 state)
+{
+	unsigned int order = fa_state_order(state);
+	unsigned long n = 1UL << order, step = max(n / FA_SAMPLE_PTES, 1UL);
+	u64 fault = fa_state_vpn(state);
+	unsigned long start = fa_state_start(state) << PAGE_SHIFT;
+	unsigned int used = 0, unused = 0;
+	unsigned long i, addr;
+	pte_t *ptep, pte;
+
+	if (!order)
+		return;
+	ptep = fa_pte(vma, start);
+	if (!ptep)
+		return;
+	for (i = 0; i < n; i += step) {
+		addr = start + (i << PAGE_SHIFT);
+		if (addr < vma->vm_start || addr >= vma->vm_end ||
+		    ((addr >> PAGE_SHIFT) & FA_VPN_MASK) == fault)
+			continue;
+		pte = ptep_get_lockless(ptep + i);
+		if (!pte_present(pte))
+			continue;
+		if (pte_young(pte))
+			used++;
+		else
+			unused++;
+	}
+	pcache_count_add(&fa_counters, FA_STAT_USED, used);
+	pcache_count_add(&fa_counters, FA_STAT_UNUSED, unused);
+}
+
+/* The slot of @vma's history, or NULL while the mode is not adaptive. */
+static u64 *fa_slot(struct vm_area_struct *vma)
+{
+	u64 *slots = READ_ONCE(fa_slots);
+
+	return slots ? &slots[hash_ptr(vma, FA_SLOT_BITS)] : NULL;
 }
 
 /*
@@ -160,7 +253,8 @@ unsigned long pcache_fa_fault_around(struct vm_fault *vmf,
 	};
 	unsigned int old = f.kernel_order, order;
 	enum fa_reason why;
-	u64 *slots, *slot;
+	bool sampled;
+	u64 *slot;
 	u16 tag;
 
 	switch (READ_ONCE(fa_mode)) {
@@ -169,18 +263,22 @@ unsigned long pcache_fa_fault_around(struct vm_fault *vmf,
 		why = FA_FIXED;
 		break;
 	case FA_MODE_ADAPTIVE:
-		slots = READ_ONCE(fa_slots);
-		if (!slots)
+		slot = fa_slot(vma);
+		if (!slot)
 			return nr_pages;
-		slot = &slots[hash_ptr(vma, FA_SLOT_BITS)];
 		tag = fa_tag(vma);
 		f.state = READ_ONCE(*slot);
 		f.known = fa_state_tag(f.state) == tag;
-		if (f.known)
+		if (f.known) {
 			old = fa_state_order(f.state);
+			if (fa_state_sampled(f.state))
+				fa_sample(vma, f.state);
+		}
 		order = fa_policy_order(&f, &why);
-		WRITE_ONCE(*slot, fa_state_pack(tag, order,
-						fa_window_start(f.vpn, order)));
+		sampled = READ_ONCE(fa_map_old) ||
+			  !(this_cpu_inc_return(fa_sample_tick) %
+			    FA_SAMPLE_EVERY);
+		WRITE_ONCE(*slot, fa_state_pack(tag, order, f.vpn, sampled));
 		break;
 	default:
 		return nr_pages;
@@ -191,6 +289,29 @@ unsigned long pcache_fa_fault_around(struct vm_fault *vmf,
 	pcache_count(&fa_counters, FA_STAT_ORDER_FIRST + order);
 	trace_pcache_fa_window(vmf, 1UL << old, 1UL << order, why);
 	return 1UL << order;
+}
+
+/*
+ * The MAP_AROUND op: fault-around maps @nr pages besides the faulting one;
+ * true maps them old.  Under the PTE lock: no allocation, no lock.
+ */
+bool pcache_fa_map_around(struct vm_fault *vmf, unsigned int nr)
+{
+	u64 *slot, state;
+
+	pcache_count_add(&fa_counters, FA_STAT_MAPPED_AROUND, nr);
+	if (pcache_mutant(19))
+		return false;
+	if (READ_ONCE(fa_map_old))
+		return true;
+	/* A sampled window: this VMA's, decided for this fault. */
+	slot = fa_slot(vmf->vma);
+	if (!slot)
+		return false;
+	state = READ_ONCE(*slot);
+	return fa_state_sampled(state) &&
+	       fa_state_tag(state) == fa_tag(vmf->vma) &&
+	       fa_state_vpn(state) == ((vmf->address >> PAGE_SHIFT) & FA_VPN_MASK);
 }
 
 bool pcache_fa_enabled(void)
@@ -353,6 +474,14 @@ static ssize_t max_bytes_store(struct kobject *k, struct kobj_attribute *a,
 	return fa_bound_store(buf, len, true);
 }
 
+static int fa_set_map_old(void *owner, bool on)
+{
+	WRITE_ONCE(fa_map_old, on);
+	return 0;
+}
+
+PCACHE_BOOL_KNOB(fa_attr_map_old, map_old, &fa_map_old, fa_set_map_old);
+
 static struct kobj_attribute fa_attr_mode = __ATTR_RW(mode);
 static struct kobj_attribute fa_attr_fixed_bytes = __ATTR_RW(fixed_bytes);
 static struct kobj_attribute fa_attr_min_bytes = __ATTR_RW(min_bytes);
@@ -363,6 +492,7 @@ static struct attribute *fa_attrs[] = {
 	&fa_attr_fixed_bytes.attr,
 	&fa_attr_min_bytes.attr,
 	&fa_attr_max_bytes.attr,
+	&fa_attr_map_old.attr.attr,
 	NULL,
 };
 
@@ -375,6 +505,9 @@ static const struct attribute_group fa_group = {
 
 FA_STAT(faults, FA_STAT_FAULTS);
 FA_STAT(window_pages, FA_STAT_WINDOW_PAGES);
+FA_STAT(pages_mapped_around, FA_STAT_MAPPED_AROUND);
+FA_STAT(used, FA_STAT_USED);
+FA_STAT(unused, FA_STAT_UNUSED);
 FA_STAT(first, FA_STAT_REASON_FIRST + FA_FIRST);
 FA_STAT(grow, FA_STAT_REASON_FIRST + FA_GROW);
 FA_STAT(shrink, FA_STAT_REASON_FIRST + FA_SHRINK);
@@ -386,6 +519,9 @@ FA_STAT(madvise_sequential, FA_STAT_REASON_FIRST + FA_MADV_SEQUENTIAL);
 static struct attribute *fa_stat_attrs[] = {
 	&fa_stat_faults.attr.attr,
 	&fa_stat_window_pages.attr.attr,
+	&fa_stat_pages_mapped_around.attr.attr,
+	&fa_stat_used.attr.attr,
+	&fa_stat_unused.attr.attr,
 	&fa_stat_first.attr.attr,
 	&fa_stat_grow.attr.attr,
 	&fa_stat_shrink.attr.attr,
@@ -434,6 +570,7 @@ int pcache_fa_init(void)
 	fa_mode = FA_MODE_OFF;
 	fa_fixed_order = ilog2(SZ_64K >> PAGE_SHIFT);
 	fa_bounds = FA_BOUNDS(0, FA_MAX_ORDER);
+	fa_map_old = false;
 	fa_debugfs = debugfs_create_dir("faultaround", pcache_debugfs_dir());
 	debugfs_create_file("window_pages", 0444, fa_debugfs, NULL,
 			    &fa_windows_fops);

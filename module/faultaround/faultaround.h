@@ -10,6 +10,7 @@ struct vm_fault;
 
 unsigned long pcache_fa_fault_around(struct vm_fault *vmf,
 				     unsigned long nr_pages);
+bool pcache_fa_map_around(struct vm_fault *vmf, unsigned int nr);
 
 extern const struct pcache_feature_files pcache_fa_files;
 int pcache_fa_init(void);

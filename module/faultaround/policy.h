@@ -35,26 +35,34 @@ enum fa_reason {
  * (faults of one VMA run in parallel under the mmap or VMA read lock; a
  * lost update costs one decision, never a torn state):
  *
- *   bits  0..43	the last window's first page (virtual page number,
- *			its low 44 bits)
+ *   bits  0..43	the last fault's page (virtual page number, its low
+ *			44 bits: all of it with 5-level paging's 56-bit user
+ *			addresses); its window is the aligned 2^order pages
+ *			that hold it
  *   bits 44..47	the last window's order
- *   bits 48..63	a tag of the VMA, so that a slot another VMA took over
+ *   bits 48..62	a tag of the VMA, so that a slot another VMA took over
  *			is not read as this one's history
+ *   bit  63		the last window was sampled: the pages mapped around
+ *			in it were mapped old, so that a touch shows
  */
 #define FA_VPN_BITS	44
 #define FA_ORDER_SHIFT	FA_VPN_BITS
 #define FA_TAG_SHIFT	48
+#define FA_TAG_BITS	15
+#define FA_SAMPLED	BIT_ULL(63)
 #define FA_VPN_MASK	(BIT_ULL(FA_VPN_BITS) - 1)
 
-static inline u64 fa_state_pack(u16 tag, unsigned int order, u64 start)
+static inline u64 fa_state_pack(u16 tag, unsigned int order, u64 vpn,
+				bool sampled)
 {
-	return (u64)tag << FA_TAG_SHIFT | (u64)(order & 15) << FA_ORDER_SHIFT |
-	       (start & FA_VPN_MASK);
+	return (sampled ? FA_SAMPLED : 0) |
+	       (u64)(tag & (BIT(FA_TAG_BITS) - 1)) << FA_TAG_SHIFT |
+	       (u64)(order & 15) << FA_ORDER_SHIFT | (vpn & FA_VPN_MASK);
 }
 
 static inline u16 fa_state_tag(u64 s)
 {
-	return s >> FA_TAG_SHIFT;
+	return (s >> FA_TAG_SHIFT) & (BIT(FA_TAG_BITS) - 1);
 }
 
 static inline unsigned int fa_state_order(u64 s)
@@ -62,15 +70,26 @@ static inline unsigned int fa_state_order(u64 s)
 	return (s >> FA_ORDER_SHIFT) & 15;
 }
 
-static inline u64 fa_state_start(u64 s)
+static inline u64 fa_state_vpn(u64 s)
 {
 	return s & FA_VPN_MASK;
+}
+
+static inline bool fa_state_sampled(u64 s)
+{
+	return s & FA_SAMPLED;
 }
 
 /* The first page of the window of 2^@order pages that holds @vpn. */
 static inline u64 fa_window_start(u64 vpn, unsigned int order)
 {
 	return vpn & ~(BIT_ULL(order) - 1) & FA_VPN_MASK;
+}
+
+/* The first page of the last window. */
+static inline u64 fa_state_start(u64 s)
+{
+	return fa_window_start(fa_state_vpn(s), fa_state_order(s));
 }
 
 /*
