@@ -16,29 +16,57 @@
  *   rand FILE PAGES SEED N [ADVICE]	touch N pages picked at random
  *					(rand_r, seeded with SEED), checking
  *					each
+ *   exec N PROG [ARG...]		run PROG N times, one after the other
+ *					(stdout to /dev/null): the benchmark's
+ *					exec-heavy load
+ *   trunc FILE PAGES SEED ROUNDS	the file (written with SEED) mapped
+ *					once; each round r: read(2) every page
+ *					(which makes replicas where
+ *					replication is on), touch every page,
+ *					truncate the file to PAGES / 2 pages
+ *					and a half, touch every page below
+ *					the new end (the half page's tail must
+ *					read zeroes) and the one above it
+ *					(must SIGBUS), then rewrite the whole
+ *					file with seed SEED + r + 1 and fsync
+ *					it; the next
+ *					round checks that content through the
+ *					same mapping
  *
  * ADVICE is madvise(2)'s on the whole mapping first: normal, random or
  * sequential.  seq and rand print
  *
- *   minflt F pages P rss_kib R ref_kib X bad B
+ *   minflt F pages P rss_kib R ref_kib X wall_ms W bad B
  *
  * F: the minor faults the touches took (getrusage(), around the loop
  * only); P: the pages touched; R: the mapping's Rss after the touches
  * (/proc/self/smaps: the pages fault-around mapped, the touched ones
  * included); X: its Referenced (pages mapped young, or marked accessed
  * in the page cache); B: pages with a wrong byte (the first is described
- * on stderr).  The exit status is 1 when B > 0, 2 on a usage or system
- * error.
+ * on stderr); W: the wall time of the touches.  exec prints
+ *
+ *   minflt F execs N wall_ms W
+ *
+ * F: the minor faults of the N children together.  trunc prints
+ *
+ *   rounds R sigbus S minflt F bad B
+ *
+ * S: the touches past the end that raised SIGBUS (R expected).  The exit
+ * status is 1 when B > 0 (or S != R), 2 on a usage or system error.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define PAGE	4096UL
@@ -71,6 +99,52 @@ static int do_write(const char *path, unsigned long pages, uint64_t seed)
 	}
 	if (fsync(fd) || close(fd))
 		die("fsync");
+	return 0;
+}
+
+static double now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+
+static int do_exec(unsigned long n, char **argv)
+{
+	struct rusage r0, r1;
+	unsigned long i;
+	double t0;
+	int st;
+
+	if (getrusage(RUSAGE_CHILDREN, &r0))
+		die("getrusage");
+	t0 = now_ms();
+	for (i = 0; i < n; i++) {
+		pid_t pid = fork();
+
+		if (pid < 0)
+			die("fork");
+		if (!pid) {
+			int fd = open("/dev/null", O_WRONLY);
+
+			if (fd >= 0)
+				dup2(fd, 1);
+			execv(argv[0], argv);
+			_exit(127);
+		}
+		if (waitpid(pid, &st, 0) != pid)
+			die("waitpid");
+		if (!WIFEXITED(st) || WEXITSTATUS(st)) {
+			fprintf(stderr, "pcache_fa: %s failed (status %#x)\n",
+				argv[0], st);
+			return 1;
+		}
+	}
+	if (getrusage(RUSAGE_CHILDREN, &r1))
+		die("getrusage");
+	printf("minflt %ld execs %lu wall_ms %.1f\n",
+	       r1.ru_minflt - r0.ru_minflt, n, now_ms() - t0);
 	return 0;
 }
 
@@ -145,14 +219,14 @@ static int do_cache(const char *path, unsigned long pages)
 	return 0;
 }
 
-/* Check page @p of the mapping; 1 if a byte is wrong. */
-static int check_page(const volatile uint64_t *m, unsigned long p,
-		      uint64_t seed, unsigned long *bad)
+/* Check @pg, which holds page @p of the file; 1 if a byte is wrong. */
+static int check_words(const volatile uint64_t *pg, unsigned long p,
+		       uint64_t seed, unsigned long *bad)
 {
 	unsigned long i;
 
 	for (i = 0; i < WORDS; i++) {
-		uint64_t want = word(p * WORDS + i, seed), got = m[p * WORDS + i];
+		uint64_t want = word(p * WORDS + i, seed), got = pg[i];
 
 		if (got == want)
 			continue;
@@ -163,6 +237,109 @@ static int check_page(const volatile uint64_t *m, unsigned long p,
 		return 1;
 	}
 	return 0;
+}
+
+/* Check page @p of the mapping @m. */
+static int check_page(const volatile uint64_t *m, unsigned long p,
+		      uint64_t seed, unsigned long *bad)
+{
+	return check_words(m + p * WORDS, p, seed, bad);
+}
+
+static sigjmp_buf bus_jmp;
+
+static void on_bus(int sig)
+{
+	(void)sig;
+	siglongjmp(bus_jmp, 1);
+}
+
+/* Read a word at @p: 1 if it raised SIGBUS. */
+static int bus_read(const volatile uint64_t *p)
+{
+	if (sigsetjmp(bus_jmp, 1))
+		return 1;
+	(void)*p;
+	return 0;
+}
+
+/* Page @p of a mapping whose file ends @tail bytes into it: the rest zero. */
+static int check_tail(const volatile uint64_t *m, unsigned long p,
+		      size_t tail, uint64_t seed, unsigned long *bad)
+{
+	unsigned long i;
+
+	for (i = 0; i < WORDS; i++) {
+		uint64_t want = i * 8 < tail ? word(p * WORDS + i, seed) : 0;
+		uint64_t got = m[p * WORDS + i];
+
+		if (got == want)
+			continue;
+		if (!(*bad)++)
+			fprintf(stderr, "pcache_fa: tail page %lu word %lu: got %#llx, want %#llx\n",
+				p, i, (unsigned long long)got,
+				(unsigned long long)want);
+		return 1;
+	}
+	return 0;
+}
+
+static int do_trunc(const char *path, unsigned long pages, uint64_t seed,
+		    unsigned long rounds)
+{
+	unsigned long r, p, half = pages / 2, bad = 0, bus = 0;
+	struct sigaction sa = { .sa_handler = on_bus };
+	uint64_t buf[WORDS];
+	size_t i;
+	long f0;
+	uint64_t *m;
+	int fd = open(path, O_RDWR), rfd = open(path, O_RDONLY);
+
+	if (fd < 0 || rfd < 0)
+		die(path);
+	/*
+	 * Mapped from a read-only file: a shared mapping of a file open for
+	 * writing may be made writable, which keeps replication out of it.
+	 */
+	m = mmap(NULL, pages * PAGE, PROT_READ, MAP_SHARED, rfd, 0);
+	if (m == MAP_FAILED)
+		die("mmap");
+	if (sigaction(SIGBUS, &sa, NULL))
+		die("sigaction");
+	f0 = minflt();
+	for (r = 0; r < rounds; r++, seed++) {
+		for (p = 0; p < pages; p++) {
+			if (pread(fd, buf, PAGE, p * PAGE) != (ssize_t)PAGE)
+				die("pread");
+			check_words(buf, p, seed, &bad);
+		}
+		for (p = 0; p < pages; p++)
+			check_page(m, p, seed, &bad);
+		if (ftruncate(fd, half * PAGE + PAGE / 2))
+			die("ftruncate");
+		for (p = 0; p < half; p++)
+			check_page(m, p, seed, &bad);
+		check_tail(m, half, PAGE / 2, seed, &bad);
+		bus += bus_read(m + (half + 1) * WORDS);
+		/* The next content, over the whole file again. */
+		for (p = 0; p < pages; p++) {
+			for (i = 0; i < WORDS; i++)
+				buf[i] = word(p * WORDS + i, seed + 1);
+			if (pwrite(fd, buf, PAGE, p * PAGE) != (ssize_t)PAGE)
+				die("pwrite");
+		}
+		/* Clean again: replication leaves dirty pages alone. */
+		if (fsync(fd))
+			die("fsync");
+	}
+	for (p = 0; p < pages; p++)
+		check_page(m, p, seed, &bad);
+	printf("rounds %lu sigbus %lu minflt %ld bad %lu\n", rounds, bus,
+	       minflt() - f0, bad);
+	munmap(m, pages * PAGE);
+	close(rfd);
+	close(fd);
+	return bad || bus != rounds ? 1 : 0;
 }
 
 static int advice(const char *name)
@@ -185,9 +362,12 @@ int main(int argc, char **argv)
 	unsigned int rs;
 	uint64_t seed;
 	long f0, f1, rss, ref;
+	double t0;
 	uint64_t *m;
 	int fd, rnd;
 
+	if (argc >= 4 && !strcmp(argv[1], "exec"))
+		return do_exec(strtoul(argv[2], NULL, 0), argv + 3);
 	if (argc < 5)
 		goto usage;
 	pages = strtoul(argv[3], NULL, 0);
@@ -196,6 +376,8 @@ int main(int argc, char **argv)
 		return do_write(argv[2], pages, seed);
 	if (!strcmp(argv[1], "cache"))
 		return do_cache(argv[2], pages);
+	if (!strcmp(argv[1], "trunc") && argc == 6)
+		return do_trunc(argv[2], pages, seed, strtoul(argv[5], NULL, 0));
 	rnd = !strcmp(argv[1], "rand");
 	if (!rnd && strcmp(argv[1], "seq"))
 		goto usage;
@@ -213,6 +395,7 @@ int main(int argc, char **argv)
 	if (madvise(m, pages * PAGE, advice(adv)))
 		die("madvise");
 	rs = seed;
+	t0 = now_ms();
 	f0 = minflt();
 	for (i = 0; i < n; i++) {
 		p = rnd ? (unsigned long)rand_r(&rs) % pages : i;
@@ -220,15 +403,18 @@ int main(int argc, char **argv)
 		touched++;
 	}
 	f1 = minflt();
+	t0 = now_ms() - t0;
 	smaps_kib(m, &rss, &ref);
-	printf("minflt %ld pages %lu rss_kib %ld ref_kib %ld bad %lu\n",
-	       f1 - f0, touched, rss, ref, bad);
+	printf("minflt %ld pages %lu rss_kib %ld ref_kib %ld wall_ms %.1f bad %lu\n",
+	       f1 - f0, touched, rss, ref, t0, bad);
 	munmap(m, pages * PAGE);
 	close(fd);
 	return bad ? 1 : 0;
 usage:
 	fprintf(stderr, "usage: pcache_fa write|cache FILE PAGES SEED\n"
 		"       pcache_fa seq FILE PAGES SEED [ADVICE]\n"
+		"       pcache_fa trunc FILE PAGES SEED ROUNDS\n"
+		"       pcache_fa exec N PROG [ARG...]\n"
 		"       pcache_fa rand FILE PAGES SEED N [ADVICE]\n");
 	return 2;
 }

@@ -18,6 +18,8 @@
 #   map_old maps the pages around a fault old: the mapping's Referenced
 #     is what was touched, not what was mapped, and every window is
 #     sampled;
+#   truncate and rewrite under adaptive windows, replication off and on:
+#     every byte right, SIGBUS past the new end;
 #   bad knob values are refused with EINVAL, min_bytes above max_bytes
 #     too; the mode needs hooks_enabled and keeps it on;
 #   rmmod while scans fault in adaptive mode.
@@ -239,6 +241,52 @@ write_knob "$FAD/map_old" 0
 for v in 2 -1 yes "" "1 1"; do
 	t_refused "map_old '$v'" "$FAD/map_old" "$v"
 done
+
+# ---------------------------------------------------------------------
+# Truncate and rewrite under adaptive windows, replication off and on:
+# every byte right through one mapping, the half page past the new end
+# zero, the page after it SIGBUS, as stock (pcache_fa trunc).
+T=$D/trunc
+TP=1024
+REP=$SYSFS/replication
+N0=$(cat /sys/devices/system/node/node0/cpulist 2>/dev/null)
+N1=$(cat /sys/devices/system/node/node1/cpulist 2>/dev/null)
+rst() { cat "$REP/stats/$1"; }
+# trunc NAME SEED [CPUS]: 4 rounds of pcache_fa trunc, its line in $RUN/NAME.
+trunc_run() {
+	taskset -c "${3:-$N0}" "$FA" trunc "$T" $TP "$2" 4 > "$RUN/$1"
+}
+t_check "mode adaptive for the truncate checks" write_knob "$FAD/mode" adaptive
+t_check "write a $((TP / 256)) MiB file" taskset -c "$N0" "$FA" write "$T" $TP 0x70
+f0=$(fst faults) pm0=$(fst pages_mapped_around)
+t_check "replication off: truncate and rewrite 4 times, every byte right, SIGBUS past the end" \
+	trunc_run tr-off 0x70
+t_diag "replication off: $(cat $RUN/tr-off); fault-around +$(($(fst faults) - f0)) decisions, +$(($(fst pages_mapped_around) - pm0)) pages mapped around"
+t_check "  fault-around mapped pages around its faults" test "$(fst pages_mapped_around)" -gt "$pm0"
+if [ -d "$REP" ] && [ -n "$N1" ]; then
+	t_check "replication on at once (min_remote_reads 1, write_quiet_ms 0)" \
+		eval 'echo 1 > "$REP/min_remote_reads" && echo 0 > "$REP/write_quiet_ms" &&
+		echo 1 > "$REP/enabled"'
+	t_check "write the file again on node 0" taskset -c "$N0" "$FA" write "$T" $TP 0x80
+	drop_caches
+	taskset -c "$N0" cat "$T" > /dev/null
+	r0=$(rst replicated) c0=$(rst collapsed) pm0=$(fst pages_mapped_around)
+	ct0=$(rst collapse_truncate)
+	t_check "replication on, the mapping on node 1: truncate and rewrite 4 times, every byte right, SIGBUS past the end" \
+		trunc_run tr-on 0x80 "$N1"
+	t_diag "replication on: $(cat $RUN/tr-on); replicated +$(($(rst replicated) - r0)) collapsed +$(($(rst collapsed) - c0)); +$(($(fst pages_mapped_around) - pm0)) pages mapped around; $(stats_line "$REP")"
+	t_check "  replicas were made and collapsed under the mapping (replicated +$(($(rst replicated) - r0)), collapsed +$(($(rst collapsed) - c0)))" \
+		test "$(rst replicated)" -gt "$r0" -a "$(rst collapsed)" -gt "$c0"
+	t_check "  fault-around mapped pages around its faults" test "$(fst pages_mapped_around)" -gt "$pm0"
+	t_check "  the truncations collapsed the replicas past the end (collapse_truncate +$(($(rst collapse_truncate) - ct0)))" \
+		test "$(rst collapse_truncate)" -gt "$ct0"
+	t_check "replication off" write_knob "$REP/enabled" 0
+	echo 2 > "$REP/min_remote_reads"
+	echo 1000 > "$REP/write_quiet_ms"
+else
+	t_fail "replication and a node 1 for the truncate checks"
+fi
+rm -f "$T"
 
 # ---------------------------------------------------------------------
 # Mode switches and rmmod while scans fault: every byte still right.

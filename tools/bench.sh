@@ -52,7 +52,19 @@
 # filesystem is mounted with lazytime in all three, so that a write's
 # mtime update costs no journal transaction.  Each setup runs
 # FORK_ROUNDS times, medians reported.
-# BENCH_ONLY takes "read fault files swap reread repl fork".
+#
+# Then the fault-around rows (issue 14): pcache's adaptive windows (and
+# with map_old) against the kernel's own fault_around_bytes of 4 KiB,
+# 64 KiB (the default) and 2 MiB with pcache not loaded, each setup run
+# FA_ROUNDS times in rotating order, medians reported: (a) exec: FA_EXEC
+# runs of ls and its libraries copied to the ext4 disk; (b) FA_RAND random
+# page touches through a mapping of a cached FA_MIB file; (c) a sequential
+# scan of that mapping; (d) (a) and FA_DRAND random touches of another
+# FA_MIB file at once, from a cold page cache, in a cgroup of FA_CG MiB
+# (less than what they touch): minor faults, wall time,
+# the mapping's RSS, and for (d) the cgroup's reclaim scans and file
+# refaults (memory.stat pgscan, workingset_refault_file).
+# BENCH_ONLY takes "read fault files swap reread repl fa fork".
 set -u
 . "$(dirname "$0")/../selftests/lib.sh" > /dev/null
 BENCH=$BUILD/bench/pcache_bench
@@ -432,6 +444,109 @@ fi
 
 if [ ${#repl_md[@]} -gt 0 ]; then
 	{ echo; printf '%s\n' "${repl_md[@]}"; } | tee -a /tmp/out/bench.md
+fi
+
+# ---- adaptive fault-around ------------------------------------------
+FA_ROUNDS=${FA_ROUNDS:-3}
+FA_MIB=${FA_MIB:-64}
+FA_RAND=${FA_RAND:-4000}
+FA_DRAND=${FA_DRAND:-12000}
+FA_EXEC=${FA_EXEC:-100}
+FA_CG=${FA_CG:-32}
+FA_SETUPS="k4k k64k k2m adaptive adaptive_old"
+PFA=$BUILD/selftests/pcache_fa
+KFA=/sys/kernel/debug/fault_around_bytes
+FAD=$SYSFS/faultaround
+FAB=$MNT/bench-fa
+fa_md=()
+
+# fa_setup SETUP / fa_teardown SETUP: the kernel's window (pcache not
+# loaded), or pcache adaptive (with map_old for adaptive_old).
+fa_setup() {
+	case $1 in
+	k4k) echo 4096 > $KFA ;;
+	k64k) echo 65536 > $KFA ;;
+	k2m) echo 2097152 > $KFA ;;
+	adaptive*)
+		# shellcheck disable=SC2086 # PCACHE_BENCH_PARAMS is a list of words
+		pcache_load ${PCACHE_BENCH_PARAMS:-} || exit 1
+		echo adaptive > "$FAD/mode" || exit 1
+		[ "$1" = adaptive ] || echo 1 > "$FAD/map_old" || exit 1 ;;
+	esac
+}
+fa_teardown() {
+	echo 65536 > $KFA
+	case $1 in adaptive*) echo off > "$FAD/mode"; pcache_unload ;; esac
+}
+# kv KEY LINE...: the value after KEY.
+kv() { local k=$1; shift; echo "$*" | awk -v k="$k" '{ for (i = 1; i < NF; i++) if ($i == k) { print $(i + 1); exit } }'; }
+cgstat() { awk -v k="$1" '$1 == k { print $2 }' "$CG/memory.stat"; }
+fa_exec() { LD_LIBRARY_PATH=$FAB/lib "$PFA" exec "$1" "$FAB/bin/ls" "$FAB/lib"; }
+# fa_run SETUP: one line of figures,
+# "a_flt a_ms b_flt b_rss b_ms c_flt c_rss c_ms d_ms d_scan d_refault d_flt".
+fa_run() {
+	local a b c d e s0 f0 t0
+	fa_setup "$1"
+	fa_exec 5 > /dev/null
+	a=$(fa_exec "$FA_EXEC")
+	cat "$FAB/data" > /dev/null
+	b=$("$PFA" rand "$FAB/data" $((FA_MIB * 256)) 7 "$FA_RAND")
+	c=$("$PFA" seq "$FAB/data" $((FA_MIB * 256)) 7)
+	drop_caches
+	s0=$(cgstat pgscan) f0=$(cgstat workingset_refault_file) t0=$(date +%s%N)
+	cg_run bash -c "LD_LIBRARY_PATH=$FAB/lib $PFA exec $FA_EXEC $FAB/bin/ls $FAB/lib" > "$FAB/d-exec" &
+	d=$(cg_run "$PFA" rand "$FAB/data2" $((FA_MIB * 256)) 8 "$FA_DRAND")
+	wait
+	e=$(cat "$FAB/d-exec")
+	echo "$(kv minflt "$a") $(kv wall_ms "$a") $(kv minflt "$b") $(kv rss_kib "$b") $(kv wall_ms "$b")" \
+		"$(kv minflt "$c") $(kv rss_kib "$c") $(kv wall_ms "$c") $((($(date +%s%N) - t0) / 1000000))" \
+		"$(($(cgstat pgscan) - s0)) $(($(cgstat workingset_refault_file) - f0))" \
+		"$(($(kv minflt "$d") + $(kv minflt "$e")))"
+	fa_teardown "$1"
+}
+
+if want fa && [ -x "$PFA" ] && [ -w "$KFA" ]; then
+	cg_setup "${FA_CG}M" || exit 1
+	mkdir -p "$FAB/bin" "$FAB/lib"
+	cp /usr/bin/ls "$FAB/bin/ls"
+	ldd /usr/bin/ls | awk '$3 ~ /^\// { print $3 }' | xargs -r cp -t "$FAB/lib"
+	"$PFA" write "$FAB/data" $((FA_MIB * 256)) 7 > /dev/null
+	"$PFA" write "$FAB/data2" $((FA_MIB * 256)) 8 > /dev/null
+	declare -A fav=()
+	read -ra order <<< "$FA_SETUPS"
+	for r in $(seq "$FA_ROUNDS"); do
+		for m in "${order[@]}"; do
+			line=$(fa_run "$m")
+			echo "bench: fa $m: $line" >&2
+			i=0
+			for v in $line; do fav[$m.$i]+="$v "; i=$((i + 1)); done
+		done
+		# The next round starts one setup later.
+		order=("${order[@]:1}" "${order[0]}")
+	done
+	# shellcheck disable=SC2086 # a list of numbers
+	fmed() { med ${fav[$1.$2]}; }
+	wa="(a) exec: $FA_EXEC runs of ls and its libraries from the ext4 disk"
+	wb="(b) random: $FA_RAND pages touched at random through a mapping of a cached $FA_MIB MiB file"
+	wc="(c) sequential: every page of that mapping in order"
+	wd="(d) (a) and $FA_DRAND random touches of another $FA_MIB MiB file at once, from a cold page cache, in a $FA_CG MiB cgroup"
+	faw=("$wa" "$wa" "$wb" "$wb" "$wb" "$wc" "$wc" "$wc" "$wd" "$wd" "$wd" "$wd")
+	fan=("minor faults" "wall time, ms" "minor faults" "RSS of the mapping, KiB" "wall time, ms"
+	     "minor faults" "RSS of the mapping, KiB" "wall time, ms"
+	     "wall time, ms" "reclaim scans (pgscan)" "file refaults" "minor faults")
+	fa_md+=("Fault-around: the kernel's window (pcache not loaded) vs pcache adaptive ($(uname -r); medians of $FA_ROUNDS runs of each setup, rotating order; ratio = adaptive / the best kernel window)")
+	fa_md+=("")
+	fa_md+=("| workload | metric | 4 KiB | 64 KiB (default) | 2 MiB | adaptive | adaptive, map_old | adaptive / best |")
+	fa_md+=("|---|---|---|---|---|---|---|---|")
+	for i in "${!fan[@]}"; do
+		w=${faw[i]}
+		k4=$(fmed k4k $i) k64=$(fmed k64k $i) k2=$(fmed k2m $i) ad=$(fmed adaptive $i) ao=$(fmed adaptive_old $i)
+		best=$(printf '%s\n' "$k4" "$k64" "$k2" | sort -g | head -1)
+		fa_md+=("| $w | ${fan[i]} | $(fmt "$k4") | $(fmt "$k64") | $(fmt "$k2") | $(fmt "$ad") | $(fmt "$ao") | $(rel "$ad" "$best") |")
+	done
+	rm -rf "$FAB"
+	cg_teardown
+	{ echo; printf '%s\n' "${fa_md[@]}"; } | tee -a /tmp/out/bench.md
 fi
 fs_umount
 

@@ -20,8 +20,8 @@ mkdir -p "$out"
 # N|name|what it breaks|selftests|kernel (test, or kasan: a use-after-free
 # shows every time, and kmemleak scans, only there)
 table=(
-	"1|repl-write-keeps-replicas|a write does not collapse the page's replicas|pcache_repl pcache_mounts|test"
-	"2|repl-truncate-keeps-replicas|a truncate leaves the replicas of its pages mapped|pcache_repl|test"
+	"1|repl-write-keeps-replicas|a write does not collapse the page's replicas|pcache_repl pcache_mounts pcache_faultaround|test"
+	"2|repl-truncate-keeps-replicas|a truncate leaves the replicas of its pages mapped|pcache_repl pcache_faultaround|test"
 	"3|cc-write-keeps-copy|a write to a page not in memory leaves the pool's older copy, and a write to a shared pool's member does not take it out|pcache_tmem_cleancache pcache_tmem_shared|test"
 	"4|cc-truncate-odirect-keep-copy|truncate and O_DIRECT writes do not flush the pool|pcache_tmem_cleancache|test"
 	"5|fs-load-wrong-slot|a swap-in loads the page of the neighbouring slot|pcache_tmem_frontswap|test"
