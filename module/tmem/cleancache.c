@@ -798,6 +798,12 @@ void pcache_cc_drain(void)
 /* Unload, retired: no hook calls cleancache any more. */
 void pcache_cc_free(void)
 {
+	/*
+	 * No entry is left (drain switched cleancache off), but a store that
+	 * failed for memory may have left empty nodes in the tree, which only
+	 * xa_destroy() frees (kmemleak saw two after the injection soak).
+	 */
+	xa_destroy(&cc_fss);
 	shrinker_free(cc_shrinker);
 	pcache_tmem_front_free(&pcache_cleancache);
 	pcache_fs_list_free(&cc_fs);
