@@ -39,6 +39,7 @@ table=(
 	"17|fa-forward-scan-far|adaptive fault-around takes a fault just past the last window (a forward scan) for a far one, and shrinks|pcache_kunit pcache_faultaround|test"
 	"18|fa-bounds-ignored|adaptive windows are not held within min_bytes..max_bytes|pcache_kunit pcache_faultaround|test"
 	"19|fa-map-young|fault-around maps the pages around a fault young whatever map_old and the sampling say|pcache_faultaround|test"
+	"20|fa-retry-grows|a fault retried after its I/O counts as a fault inside the last window and grows it|pcache_kunit|test"
 )
 
 want=("$@")

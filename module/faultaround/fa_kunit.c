@@ -172,6 +172,29 @@ static void fa_first_fault_takes_the_kernels(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, fa_policy_order(&f, &why), 6U);
 }
 
+static void fa_retry_keeps_the_window(struct kunit *test)
+{
+	enum fa_reason why;
+	struct fa_facts f = fa_known(2, 0x1000, 0x1000);
+
+	/* The fault again at the same page: inside the window, it grows... */
+	KUNIT_EXPECT_EQ(test, fa_policy_order(&f, &why), 3U);
+	KUNIT_EXPECT_EQ(test, why, FA_GROW);
+	/* ...unless it is the retry of that fault after its I/O. */
+	f.retry = true;
+	KUNIT_EXPECT_EQ(test, fa_policy_order(&f, &why), 2U);
+	KUNIT_EXPECT_EQ(test, why, FA_KEEP);
+	/* A cold random reader: each miss shrinks, its retry keeps. */
+	f = fa_known(4, 0x1000, 0x9000);
+	KUNIT_EXPECT_EQ(test, fa_policy_order(&f, &why), 3U);
+	f = fa_known(3, 0x9000, 0x9000);
+	f.retry = true;
+	KUNIT_EXPECT_EQ(test, fa_policy_order(&f, &why), 3U);
+	/* The hints still come first. */
+	f.madv_sequential = true;
+	KUNIT_EXPECT_EQ(test, fa_policy_order(&f, &why), 9U);
+}
+
 static struct kunit_case fa_policy_cases[] = {
 	KUNIT_CASE(fa_state_round_trips),
 	KUNIT_CASE(fa_window_start_aligns),
@@ -179,6 +202,7 @@ static struct kunit_case fa_policy_cases[] = {
 	KUNIT_CASE(fa_sequential_grows_to_max),
 	KUNIT_CASE(fa_random_shrinks_to_min),
 	KUNIT_CASE(fa_bounds_hold),
+	KUNIT_CASE(fa_retry_keeps_the_window),
 	KUNIT_CASE(fa_madvise_over_history),
 	KUNIT_CASE(fa_first_fault_takes_the_kernels),
 	{}

@@ -21,7 +21,9 @@
  *			gives min_bytes and MADV_SEQUENTIAL max_bytes at
  *			once, whatever the history (stock fault-around
  *			ignores MADV_RANDOM).  A VMA's first fault gets the
- *			kernel's window, bounded.
+ *			kernel's window, bounded; a fault retried after
+ *			its page's I/O (FAULT_FLAG_TRIED) keeps the window
+ *			its first try chose.
  *
  * Why per VMA: the access pattern belongs to a mapping of a range by one
  * process (a library's text and its data are two VMAs of one file, used
@@ -57,7 +59,11 @@
  * at most one page table (PTRS_PER_PTE pages, 2 MiB on x86-64); the hook
  * rounds whatever the op returns into them.  Fault-around itself still
  * happens only where the kernel does it (fault_around_bytes above one
- * page, a ->map_pages, no userfaultfd).
+ * page, a ->map_pages, no userfaultfd), and a window of one page is none
+ * at all, as fault_around_bytes of one page: the fault takes the ordinary
+ * path, where a random reader's misses raise the file's mmap_miss and end
+ * mmap read-around (through ->map_pages its hits would lower it, and
+ * read-around would go on filling memory).
  *
  * Counters (stats/): faults (decisions taken), the reasons (grow, shrink,
  * keep, first, fixed, madvise_random, madvise_sequential), window_pages
@@ -247,6 +253,7 @@ unsigned long pcache_fa_fault_around(struct vm_fault *vmf,
 		.vpn		= vmf->address >> PAGE_SHIFT,
 		.madv_random	= vma->vm_flags & VM_RAND_READ,
 		.madv_sequential = vma->vm_flags & VM_SEQ_READ,
+		.retry		= vmf->flags & FAULT_FLAG_TRIED,
 		.kernel_order	= ilog2(nr_pages),
 		.min_order	= FA_BOUND_MIN(bounds),
 		.max_order	= FA_BOUND_MAX(bounds),
@@ -275,6 +282,9 @@ unsigned long pcache_fa_fault_around(struct vm_fault *vmf,
 				fa_sample(vma, f.state);
 		}
 		order = fa_policy_order(&f, &why);
+		/* A retry leaves the state its first try wrote. */
+		if (f.known && f.retry)
+			break;
 		sampled = READ_ONCE(fa_map_old) ||
 			  !(this_cpu_inc_return(fa_sample_tick) %
 			    FA_SAMPLE_EVERY);

@@ -116,6 +116,7 @@ struct fa_facts {
 	u64 vpn;		/* the fault's virtual page number */
 	bool madv_random;	/* VM_RAND_READ */
 	bool madv_sequential;	/* VM_SEQ_READ */
+	bool retry;		/* FAULT_FLAG_TRIED: the fault again, after I/O */
 	unsigned int kernel_order; /* the kernel's own window */
 	unsigned int min_order, max_order;
 };
@@ -132,8 +133,8 @@ static inline unsigned int fa_clamp_order(unsigned int order,
 /*
  * The adaptive window's order for a fault, and why.  The madvise hints
  * come first, whatever the history; without history the kernel's window;
- * else the last window doubles when the fault is near it and halves when
- * it is not, within min_order..max_order.
+ * a retried fault keeps its window; else the last window doubles when the
+ * fault is near it and halves when it is not, within min_order..max_order.
  */
 static inline unsigned int fa_policy_order(const struct fa_facts *f,
 					   enum fa_reason *why)
@@ -153,6 +154,16 @@ static inline unsigned int fa_policy_order(const struct fa_facts *f,
 		return fa_clamp_order(f->kernel_order, f);
 	}
 	old = fa_clamp_order(fa_state_order(f->state), f);
+	/*
+	 * A fault retried after its page was read (the first try dropped the
+	 * lock for the I/O) is the same fault: the window its first try
+	 * chose, not a fault inside the last window (which would grow it, so
+	 * that every miss of a cold random reader undid its shrinking).
+	 */
+	if (f->retry && !pcache_mutant(20)) {
+		*why = FA_KEEP;
+		return old;
+	}
 	if (fa_policy_near(fa_state_start(f->state), fa_state_order(f->state),
 			   f->vpn))
 		order = old + 1;
