@@ -267,6 +267,8 @@ wait_zero() {
 
 # field KEY FILE: the second word of FILE's first line starting with KEY.
 field() { awk -v k="$1" '$1 == k { print $2; exit }' "$2"; }
+# kv KEY LINE...: the value after KEY in a "key value key value ..." line.
+kv() { local k=$1; shift; echo "$*" | awk -v k="$k" '{ for (i = 1; i < NF; i++) if ($i == k) { print $(i + 1); exit } }'; }
 
 # disk_stat FIELD [DISK]: one field of /sys/block/DEV/stat (3: sectors
 # read, 7: sectors written).

@@ -59,7 +59,7 @@ scan() {
 	fi
 }
 # val NAME KEY: a number of scan NAME's line.
-val() { awk -v k="$2" '{ for (i = 1; i < NF; i++) if ($i == k) print $(i + 1) }' "$RUN/$1"; }
+val() { kv "$2" "$(cat "$RUN/$1")"; }
 fst() { cat "$FAD/stats/$1"; }
 # windows: the windows chosen so far, "PAGES COUNT" per size.
 windows() { awk '$1 ~ /^[0-9]+$/ && $2 > 0 { print $1, $2 }' "$DEBUGFS/faultaround/window_pages"; }

@@ -478,8 +478,6 @@ fa_teardown() {
 	echo 65536 > $KFA
 	case $1 in adaptive*) echo off > "$FAD/mode"; pcache_unload ;; esac
 }
-# kv KEY LINE...: the value after KEY.
-kv() { local k=$1; shift; echo "$*" | awk -v k="$k" '{ for (i = 1; i < NF; i++) if ($i == k) { print $(i + 1); exit } }'; }
 cgstat() { awk -v k="$1" '$1 == k { print $2 }' "$CG/memory.stat"; }
 fa_exec() { LD_LIBRARY_PATH=$FAB/lib "$PFA" exec "$1" "$FAB/bin/ls" "$FAB/lib"; }
 # fa_run SETUP: one line of figures,

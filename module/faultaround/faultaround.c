@@ -319,9 +319,10 @@ bool pcache_fa_map_around(struct vm_fault *vmf, unsigned int nr)
 	if (!slot)
 		return false;
 	state = READ_ONCE(*slot);
+	/* Once per folio mapped: the cheap tests first, the tag's hash last. */
 	return fa_state_sampled(state) &&
-	       fa_state_tag(state) == fa_tag(vmf->vma) &&
-	       fa_state_vpn(state) == ((vmf->address >> PAGE_SHIFT) & FA_VPN_MASK);
+	       fa_state_vpn(state) == ((vmf->address >> PAGE_SHIFT) & FA_VPN_MASK) &&
+	       fa_state_tag(state) == fa_tag(vmf->vma);
 }
 
 bool pcache_fa_enabled(void)
