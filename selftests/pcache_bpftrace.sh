@@ -94,7 +94,8 @@ else
 	t_fail "replication, two nodes and the test disk for pcache-repl.bt"
 fi
 # tools/bpftrace/pcache-faultaround.bt: adaptive windows of a sequential
-# scan through a mapping (grown) and of random reads (shrunk), by process.
+# scan through a mapping (max_bytes for a scan) and of random reads
+# (shrunk), by process.
 FAD=$SYSFS/faultaround
 FA=$BUILD/selftests/pcache_fa
 if [ -d "$FAD" ] && [ -x "$FA" ] && fs_setup; then
@@ -109,8 +110,8 @@ if [ -d "$FAD" ] && [ -x "$FA" ] && fs_setup; then
 	sed 's/^/# /' "$out4"
 	t_check "pcache-faultaround.bt showed pcache_fa's windows up to 512 pages" \
 		grep -qE '^\[512, 1K\) +[1-9]' "$out4"
-	t_check "pcache-faultaround.bt counted windows grown" \
-		grep -qE '^@reason\[1\]: [1-9]' "$out4"
+	t_check "pcache-faultaround.bt counted the scan's windows (reason scan)" \
+		grep -qE '^@reason\[8\]: [1-9]' "$out4"
 	t_check "pcache-faultaround.bt counted windows shrunk" \
 		grep -qE '^@reason\[2\]: [1-9]' "$out4"
 	echo off > $FAD/mode

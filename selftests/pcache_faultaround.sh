@@ -111,12 +111,12 @@ write_knob "$FAD/fixed_bytes" 65536
 # adaptive.
 t_check "mode adaptive" write_knob "$FAD/mode" adaptive
 t_check "mode reads [adaptive]" test "$(cat $FAD/mode)" = "off fixed [adaptive]"
-g0=$(fst grow) s0=$(fst shrink) a0=$(fst pages_mapped_around)
+g0=$(fst scan) s0=$(fst shrink) a0=$(fst pages_mapped_around)
 u0=$(fst used) n0=$(fst unused)
 t_check "adaptive: sequential scan, every byte right" scan ad-seq seq
 got=$(val ad-seq minflt) around=$(($(fst pages_mapped_around) - a0))
 used=$(($(fst used) - u0)) unused=$(($(fst unused) - n0))
-t_diag "adaptive seq: $(cat $RUN/ad-seq); grow +$(($(fst grow) - g0)); mapped around +$around; sampled used +$used unused +$unused; windows: $(windows | tr '\n' ' ')"
+t_diag "adaptive seq: $(cat $RUN/ad-seq); scan +$(($(fst scan) - g0)); mapped around +$around; sampled used +$used unused +$unused; windows: $(windows | tr '\n' ' ')"
 # Every page is mapped by its own fault or around another one; the rest
 # is the other processes' faults (cat, the helper's binary and libraries).
 t_check "adaptive: pages mapped around + faults cover the file ($around + $got >= $P, <= $((2 * P)))" \
@@ -125,11 +125,12 @@ t_check "adaptive: pages mapped around + faults cover the file ($around + $got >
 # from unused for the scans alone.
 t_check "adaptive: windows sampled (used +$used, unused +$unused)" \
 	test $((used + unused)) -gt 0
-t_check "adaptive: the window grew (grow +$(($(fst grow) - g0)))" test "$(fst grow)" -gt "$g0"
-# 16, 32, ... 512 pages, then 512 a fault: P / 512 + 5, and one more if
-# the mapping is not aligned.
-t_check "adaptive: sequential faults near pages / max ($got <= $((P / 512 + 8)); off: $(val off-seq minflt))" \
-	test "$got" -le $((P / 512 + 8))
+t_check "adaptive: the scan was seen (scan +$(($(fst scan) - g0)))" test "$(fst scan)" -gt "$g0"
+# The first fault, on the mapping's first page, and every fault right
+# after a window take max_bytes: pages / 512 faults, as the kernel's
+# 2 MiB window, one more if the mapping is not 2 MiB aligned.
+t_check "adaptive: sequential faults = pages / max ($got <= $((P / 512 + 1)); off: $(val off-seq minflt))" \
+	test "$got" -le $((P / 512 + 1))
 t_check "adaptive: a window of max_bytes was chosen" \
 	grep -Eq '^ *512 [1-9]' "$DEBUGFS/faultaround/window_pages"
 u0=$(fst used) n0=$(fst unused)
@@ -141,6 +142,14 @@ t_check "adaptive: random reads' Rss a quarter of stock's at most ($ar KiB, stoc
 	test $((ar * 4)) -le "$or"
 t_check "adaptive: random reads took more faults than stock ($(val ad-rand minflt) > $(val off-rand minflt))" \
 	test "$(val ad-rand minflt)" -gt "$(val off-rand minflt)"
+
+# A mapping no larger than max_bytes is mapped whole by its first fault
+# (the pages the scan touches were cached by the scans above).
+w0=$(fst whole_vma)
+t_check "adaptive: a 1 MiB mapping, every byte right" "$FA" seq "$F" 256 $SEED > "$RUN/ad-small"
+got=$(val ad-small minflt)
+t_check "adaptive: a 1 MiB mapping is mapped whole at its first fault ($got faults <= 2, whole_vma +$(($(fst whole_vma) - w0)))" \
+	test "$got" -le 2 -a "$(fst whole_vma)" -gt "$w0"
 
 # The hints, from the first fault on.
 m0=$(fst madvise_random) q0=$(fst madvise_sequential)

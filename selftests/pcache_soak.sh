@@ -360,7 +360,8 @@ COUNTERS=(replication:replicated tmem/ephemeral:puts tmem/persistent:puts
 	  replication:replica_alloc_fail tmem/ephemeral:put_reject_alloc_fail
 	  tmem/ephemeral:pool_alloc_fail tmem/persistent:put_reject_alloc_fail
 	  tmem/persistent:pool_alloc_fail fork:refused_nomem faultaround:faults
-	  faultaround:grow faultaround:shrink faultaround:pages_mapped_around
+	  faultaround:grow faultaround:shrink faultaround:scan faultaround:whole_vma
+	  faultaround:pages_mapped_around
 	  faultaround:used faultaround:unused)
 add_counters() {
 	local c v
@@ -604,7 +605,7 @@ t_check "frontswap took pages (${total[tmem/persistent:puts]:-0} puts)" \
 	test "${total[tmem/persistent:puts]:-0}" -gt 0
 t_check "fork-on-write forked folios (${total[fork:forked]:-0})" \
 	test "${total[fork:forked]:-0}" -gt 0
-t_check "fault-around chose windows (${total[faultaround:faults]:-0}: grow ${total[faultaround:grow]:-0}, shrink ${total[faultaround:shrink]:-0})" \
+t_check "fault-around chose windows (${total[faultaround:faults]:-0}: grow ${total[faultaround:grow]:-0}, shrink ${total[faultaround:shrink]:-0}, scan ${total[faultaround:scan]:-0}, whole_vma ${total[faultaround:whole_vma]:-0})" \
 	test "${total[faultaround:faults]:-0}" -gt 0
 t_check "features switched off (${ev[off.ok]:-0}) and on (${ev[on.ok]:-0}) under load" \
 	test "${ev[off.ok]:-0}" -gt 0 -a "${ev[on.ok]:-0}" -gt 0

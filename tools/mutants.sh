@@ -40,6 +40,8 @@ table=(
 	"18|fa-bounds-ignored|adaptive windows are not held within min_bytes..max_bytes|pcache_kunit pcache_faultaround|test"
 	"19|fa-map-young|fault-around maps the pages around a fault young whatever map_old and the sampling say|pcache_faultaround|test"
 	"20|fa-retry-grows|a fault retried after its I/O counts as a fault inside the last window and grows it|pcache_kunit|test"
+	"21|fa-small-vma-adaptive|a VMA no larger than max_bytes is not mapped whole: its window adapts as a large VMA's does|pcache_kunit pcache_faultaround|test"
+	"22|fa-scan-doubles|a fault on the page right after the last window doubles it instead of taking max_bytes|pcache_kunit|test"
 )
 
 want=("$@")

@@ -3,8 +3,9 @@
  * KUnit tests of adaptive fault-around's window policy
  * (faultaround/policy.h): the state word, what counts as near the last
  * window (inside it, one window after or before, not further), growth and
- * shrinking within the bounds, the madvise hints over the history, and a
- * VMA's first fault.  Part of pcache_kunit.ko.
+ * shrinking within the bounds, a scan's next page, a VMA that fits in
+ * the largest window, the madvise hints over the history, and a VMA's
+ * first fault.  Part of pcache_kunit.ko.
  */
 #include <kunit/test.h>
 
@@ -77,10 +78,20 @@ static void fa_sequential_grows_to_max(struct kunit *test)
 	u64 vpn = 0x10000;
 	int i;
 
-	/* Each fault lands just past the window before: it doubles. */
+	/* A fault on the page right after the window: a scan, max at once. */
+	{
+		struct fa_facts f = fa_known(4, 0x10000, 0x10010);
+
+		KUNIT_EXPECT_EQ(test, fa_policy_order(&f, &why), 9U);
+		KUNIT_EXPECT_EQ(test, why, FA_SCAN);
+		f.max_order = 6;
+		KUNIT_EXPECT_EQ(test, fa_policy_order(&f, &why), 6U);
+		KUNIT_EXPECT_EQ(test, why, FA_SCAN);
+	}
+	/* Each fault a page further into the next window: it doubles. */
 	for (i = 0; i < 5; i++) {
 		struct fa_facts f = fa_known(order, fa_window_start(vpn, order),
-					     vpn + BIT_ULL(order));
+					     vpn + BIT_ULL(order) + 1);
 
 		vpn += BIT_ULL(order);
 		order = fa_policy_order(&f, &why);
@@ -93,6 +104,32 @@ static void fa_sequential_grows_to_max(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, fa_policy_order(&f, &why), 9U);
 		KUNIT_EXPECT_EQ(test, why, FA_KEEP);
 	}
+}
+
+static void fa_small_vma_is_mapped_whole(struct kunit *test)
+{
+	enum fa_reason why;
+	struct fa_facts f = fa_known(0, 0x1000, 0x9000);
+
+	/* Far from a one-page window, but the VMA fits in the largest. */
+	f.vma_pages = 300;
+	KUNIT_EXPECT_EQ(test, fa_policy_order(&f, &why), 9U);
+	KUNIT_EXPECT_EQ(test, why, FA_WHOLE);
+	f.known = false;
+	KUNIT_EXPECT_EQ(test, fa_policy_order(&f, &why), 9U);
+	KUNIT_EXPECT_EQ(test, why, FA_WHOLE);
+	/* "The largest" is max_bytes: a VMA above it is adaptive. */
+	f.known = true;
+	f.max_order = 8;
+	KUNIT_EXPECT_EQ(test, fa_policy_order(&f, &why), 0U);
+	KUNIT_EXPECT_EQ(test, why, FA_KEEP);
+	f.vma_pages = 256;
+	KUNIT_EXPECT_EQ(test, fa_policy_order(&f, &why), 8U);
+	KUNIT_EXPECT_EQ(test, why, FA_WHOLE);
+	/* MADV_RANDOM still gives min_bytes. */
+	f.madv_random = true;
+	KUNIT_EXPECT_EQ(test, fa_policy_order(&f, &why), 0U);
+	KUNIT_EXPECT_EQ(test, why, FA_MADV_RANDOM);
 }
 
 static void fa_random_shrinks_to_min(struct kunit *test)
@@ -170,6 +207,16 @@ static void fa_first_fault_takes_the_kernels(struct kunit *test)
 	f.max_order = 9;
 	f.min_order = 6;
 	KUNIT_EXPECT_EQ(test, fa_policy_order(&f, &why), 6U);
+	/* On the VMA's first page, where a scan begins: the largest. */
+	f.min_order = 0;
+	f.vma_first = true;
+	KUNIT_EXPECT_EQ(test, fa_policy_order(&f, &why), 9U);
+	KUNIT_EXPECT_EQ(test, why, FA_SCAN);
+	/* With history, the first page is a fault like the others. */
+	f = fa_known(2, 0x9000, 0x1000);
+	f.vma_first = true;
+	KUNIT_EXPECT_EQ(test, fa_policy_order(&f, &why), 1U);
+	KUNIT_EXPECT_EQ(test, why, FA_SHRINK);
 }
 
 static void fa_retry_keeps_the_window(struct kunit *test)
@@ -200,6 +247,7 @@ static struct kunit_case fa_policy_cases[] = {
 	KUNIT_CASE(fa_window_start_aligns),
 	KUNIT_CASE(fa_near_is_one_window_around),
 	KUNIT_CASE(fa_sequential_grows_to_max),
+	KUNIT_CASE(fa_small_vma_is_mapped_whole),
 	KUNIT_CASE(fa_random_shrinks_to_min),
 	KUNIT_CASE(fa_bounds_hold),
 	KUNIT_CASE(fa_retry_keeps_the_window),

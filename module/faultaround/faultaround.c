@@ -14,16 +14,22 @@
  *   mode off		no decision: the kernel's window, as stock
  *   mode fixed		fixed_bytes for every mapping
  *   mode adaptive	a window per VMA, from what the VMA's faults did:
- *			a fault at or next to the last window (within one
- *			window's length of it, on either side: a scan that
- *			used it) doubles it, a fault away from it halves
- *			it, between min_bytes and max_bytes; MADV_RANDOM
- *			gives min_bytes and MADV_SEQUENTIAL max_bytes at
- *			once, whatever the history (stock fault-around
- *			ignores MADV_RANDOM).  A VMA's first fault gets the
- *			kernel's window, bounded; a fault retried after
- *			its page's I/O (FAULT_FLAG_TRIED) keeps the window
- *			its first try chose.
+ *			a fault on the page right after the last window (a
+ *			forward scan that used all of it) takes max_bytes
+ *			at once; one at or next to the last window (within
+ *			one window's length of it, on either side) doubles
+ *			it, a fault away from it halves it, between
+ *			min_bytes and max_bytes.  MADV_RANDOM gives
+ *			min_bytes and MADV_SEQUENTIAL max_bytes at once,
+ *			whatever the history (stock fault-around ignores
+ *			MADV_RANDOM); a VMA no larger than max_bytes gets
+ *			max_bytes, all of it (a library's segments: an
+ *			exec-heavy load faults as with a 2 MiB window).  A
+ *			VMA's first fault gets the kernel's window,
+ *			bounded, or max_bytes on the VMA's first page,
+ *			where a scan begins; a fault retried after its
+ *			page's I/O (FAULT_FLAG_TRIED) keeps the window its
+ *			first try chose.
  *
  * Why per VMA: the access pattern belongs to a mapping of a range by one
  * process (a library's text and its data are two VMAs of one file, used
@@ -66,7 +72,8 @@
  * read-around would go on filling memory).
  *
  * Counters (stats/): faults (decisions taken), the reasons (grow, shrink,
- * keep, first, fixed, madvise_random, madvise_sequential), window_pages
+ * keep, first, fixed, madvise_random, madvise_sequential, whole_vma,
+ * scan), window_pages
  * (the windows' sizes summed: window_pages / faults is the mean window),
  * pages_mapped_around (pages fault-around mapped besides the faulting
  * ones: what the windows cost) and the samples, used and unused.
@@ -120,6 +127,8 @@ static const char * const fa_reason_names[FA_NR_REASONS] = {
 	[FA_MADV_RANDOM]	= "madvise_random",
 	[FA_MADV_SEQUENTIAL]	= "madvise_sequential",
 	[FA_FIXED]		= "fixed",
+	[FA_WHOLE]		= "whole_vma",
+	[FA_SCAN]		= "scan",
 };
 
 const char *pcache_fa_reason_name(int reason)
@@ -254,6 +263,9 @@ unsigned long pcache_fa_fault_around(struct vm_fault *vmf,
 		.madv_random	= vma->vm_flags & VM_RAND_READ,
 		.madv_sequential = vma->vm_flags & VM_SEQ_READ,
 		.retry		= vmf->flags & FAULT_FLAG_TRIED,
+		.vma_pages	= vma_pages(vma),
+		.vma_first	= vmf->address >> PAGE_SHIFT ==
+				  vma->vm_start >> PAGE_SHIFT,
 		.kernel_order	= ilog2(nr_pages),
 		.min_order	= FA_BOUND_MIN(bounds),
 		.max_order	= FA_BOUND_MAX(bounds),
@@ -526,6 +538,8 @@ FA_STAT(keep, FA_STAT_REASON_FIRST + FA_KEEP);
 FA_STAT(fixed, FA_STAT_REASON_FIRST + FA_FIXED);
 FA_STAT(madvise_random, FA_STAT_REASON_FIRST + FA_MADV_RANDOM);
 FA_STAT(madvise_sequential, FA_STAT_REASON_FIRST + FA_MADV_SEQUENTIAL);
+FA_STAT(whole_vma, FA_STAT_REASON_FIRST + FA_WHOLE);
+FA_STAT(scan, FA_STAT_REASON_FIRST + FA_SCAN);
 
 static struct attribute *fa_stat_attrs[] = {
 	&fa_stat_faults.attr.attr,
@@ -540,6 +554,8 @@ static struct attribute *fa_stat_attrs[] = {
 	&fa_stat_fixed.attr.attr,
 	&fa_stat_madvise_random.attr.attr,
 	&fa_stat_madvise_sequential.attr.attr,
+	&fa_stat_whole_vma.attr.attr,
+	&fa_stat_scan.attr.attr,
 	NULL,
 };
 

@@ -27,6 +27,8 @@ enum fa_reason {
 	FA_MADV_RANDOM,		/* MADV_RANDOM: min_bytes */
 	FA_MADV_SEQUENTIAL,	/* MADV_SEQUENTIAL: max_bytes */
 	FA_FIXED,		/* mode fixed: fixed_bytes */
+	FA_WHOLE,		/* a VMA no larger than max_bytes: all of it */
+	FA_SCAN,		/* a scan begins or goes on: max_bytes */
 	FA_NR_REASONS
 };
 
@@ -109,6 +111,15 @@ static inline bool fa_policy_near(u64 start, unsigned int order, u64 vpn)
 	return d < 3 * n;
 }
 
+/*
+ * Is the fault at @vpn on the page right after the last window, of
+ * 2^@order pages from @start: a forward scan that used all of it?
+ */
+static inline bool fa_policy_next(u64 start, unsigned int order, u64 vpn)
+{
+	return ((start + BIT_ULL(order)) & FA_VPN_MASK) == vpn;
+}
+
 /* What to do with a mapping's fault, given its history. */
 struct fa_facts {
 	bool known;		/* @state is this VMA's history */
@@ -117,6 +128,8 @@ struct fa_facts {
 	bool madv_random;	/* VM_RAND_READ */
 	bool madv_sequential;	/* VM_SEQ_READ */
 	bool retry;		/* FAULT_FLAG_TRIED: the fault again, after I/O */
+	unsigned long vma_pages; /* the VMA's size */
+	bool vma_first;		/* the fault is on the VMA's first page */
 	unsigned int kernel_order; /* the kernel's own window */
 	unsigned int min_order, max_order;
 };
@@ -131,10 +144,21 @@ static inline unsigned int fa_clamp_order(unsigned int order,
 }
 
 /*
- * The adaptive window's order for a fault, and why.  The madvise hints
- * come first, whatever the history; without history the kernel's window;
- * a retried fault keeps its window; else the last window doubles when the
- * fault is near it and halves when it is not, within min_order..max_order.
+ * The adaptive window's order for a fault, and why, in this order:
+ *  - the madvise hints, whatever the history;
+ *  - a VMA no larger than the largest window gets that window, which maps
+ *    all of it that is cached (a library's segments, a small file): what
+ *    a fault there can cost is bounded by the VMA, and every later fault
+ *    that it saves is one less (exec-heavy loads fault less, as with the
+ *    kernel's 2 MiB window);
+ *  - without history, the kernel's window, or the largest one if the
+ *    fault is on the VMA's first page (where a scan begins);
+ *  - a retried fault keeps its window;
+ *  - a fault on the page right after the last window (a forward scan that
+ *    used all of it) gets the largest window at once;
+ *  - else the last window doubles when the fault is near it and halves
+ *    when it is not,
+ * always within min_order..max_order.
  */
 static inline unsigned int fa_policy_order(const struct fa_facts *f,
 					   enum fa_reason *why)
@@ -149,7 +173,16 @@ static inline unsigned int fa_policy_order(const struct fa_facts *f,
 		*why = FA_MADV_SEQUENTIAL;
 		return f->max_order;
 	}
+	if (f->vma_pages && f->vma_pages <= BIT(f->max_order) &&
+	    !pcache_mutant(21)) {
+		*why = FA_WHOLE;
+		return f->max_order;
+	}
 	if (!f->known) {
+		if (f->vma_first) {
+			*why = FA_SCAN;
+			return f->max_order;
+		}
 		*why = FA_FIRST;
 		return fa_clamp_order(f->kernel_order, f);
 	}
@@ -163,6 +196,11 @@ static inline unsigned int fa_policy_order(const struct fa_facts *f,
 	if (f->retry && !pcache_mutant(20)) {
 		*why = FA_KEEP;
 		return old;
+	}
+	if (fa_policy_next(fa_state_start(f->state), fa_state_order(f->state),
+			   f->vpn) && !pcache_mutant(22)) {
+		*why = old < f->max_order ? FA_SCAN : FA_KEEP;
+		return f->max_order;
 	}
 	if (fa_policy_near(fa_state_start(f->state), fa_state_order(f->state),
 			   f->vpn))
