@@ -17,7 +17,10 @@
  *					(rand_r, seeded with SEED), checking
  *					each
  *   exec N PROG [ARG...]		run PROG N times, one after the other
- *					(stdout to /dev/null): the benchmark's
+ *					(stdout to /dev/null), with address
+ *					space randomization off in the
+ *					children, so that every run has the
+ *					same layout: the benchmark's
  *					exec-heavy load
  *   trunc FILE PAGES SEED ROUNDS	the file (written with SEED) mapped
  *					once; each round r: read(2) every page
@@ -64,6 +67,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/personality.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -130,6 +134,12 @@ static int do_exec(unsigned long n, char **argv)
 
 			if (fd >= 0)
 				dup2(fd, 1);
+			/*
+			 * With ASLR each exec places the libraries anew, and
+			 * which segments cross a 2 MiB boundary (two windows
+			 * there) changes from one exec to the next.
+			 */
+			personality(ADDR_NO_RANDOMIZE);
 			execv(argv[0], argv);
 			_exit(127);
 		}

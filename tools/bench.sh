@@ -55,9 +55,11 @@
 #
 # Then the fault-around rows (issue 14): pcache's adaptive windows (and
 # with map_old) against the kernel's own fault_around_bytes of 4 KiB,
-# 64 KiB (the default) and 2 MiB with pcache not loaded, each setup run
+# 64 KiB (the default) and 2 MiB with pcache not loaded, and pcache
+# loaded with the mode off (stock's 64 KiB), each setup run
 # FA_ROUNDS times in rotating order, medians reported: (a) exec: FA_EXEC
-# runs of ls and its libraries copied to the ext4 disk; (b) FA_RAND random
+# runs of ls and its libraries copied to the ext4 disk (ASLR off in the
+# runs, so that every setup has the same layout); (b) FA_RAND random
 # page touches through a mapping of a cached FA_MIB file; (c) a sequential
 # scan of that mapping; (d) (a) and FA_DRAND random touches of another
 # FA_MIB file at once, from a cold page cache, in a cgroup of FA_CG MiB
@@ -453,7 +455,7 @@ FA_RAND=${FA_RAND:-4000}
 FA_DRAND=${FA_DRAND:-12000}
 FA_EXEC=${FA_EXEC:-100}
 FA_CG=${FA_CG:-32}
-FA_SETUPS="k4k k64k k2m adaptive adaptive_old"
+FA_SETUPS="k4k k64k k2m off adaptive adaptive_old"
 PFA=$BUILD/selftests/pcache_fa
 KFA=/sys/kernel/debug/fault_around_bytes
 FAD=$SYSFS/faultaround
@@ -461,12 +463,16 @@ FAB=$MNT/bench-fa
 fa_md=()
 
 # fa_setup SETUP / fa_teardown SETUP: the kernel's window (pcache not
-# loaded), or pcache adaptive (with map_old for adaptive_old).
+# loaded), pcache loaded with the mode off (the kernel's 64 KiB: off must
+# be stock), or pcache adaptive (with map_old for adaptive_old).
 fa_setup() {
 	case $1 in
 	k4k) echo 4096 > $KFA ;;
 	k64k) echo 65536 > $KFA ;;
 	k2m) echo 2097152 > $KFA ;;
+	off)
+		# shellcheck disable=SC2086 # PCACHE_BENCH_PARAMS is a list of words
+		pcache_load ${PCACHE_BENCH_PARAMS:-} || exit 1 ;;
 	adaptive*)
 		# shellcheck disable=SC2086 # PCACHE_BENCH_PARAMS is a list of words
 		pcache_load ${PCACHE_BENCH_PARAMS:-} || exit 1
@@ -476,7 +482,10 @@ fa_setup() {
 }
 fa_teardown() {
 	echo 65536 > $KFA
-	case $1 in adaptive*) echo off > "$FAD/mode"; pcache_unload ;; esac
+	case $1 in
+	off) pcache_unload ;;
+	adaptive*) echo off > "$FAD/mode"; pcache_unload ;;
+	esac
 }
 cgstat() { awk -v k="$1" '$1 == k { print $2 }' "$CG/memory.stat"; }
 fa_exec() { LD_LIBRARY_PATH=$FAB/lib "$PFA" exec "$1" "$FAB/bin/ls" "$FAB/lib"; }
@@ -532,15 +541,16 @@ if want fa && [ -x "$PFA" ] && [ -w "$KFA" ]; then
 	fan=("minor faults" "wall time, ms" "minor faults" "RSS of the mapping, KiB" "wall time, ms"
 	     "minor faults" "RSS of the mapping, KiB" "wall time, ms"
 	     "wall time, ms" "reclaim scans (pgscan)" "file refaults" "minor faults")
-	fa_md+=("Fault-around: the kernel's window (pcache not loaded) vs pcache adaptive ($(uname -r); medians of $FA_ROUNDS runs of each setup, rotating order; ratio = adaptive / the best kernel window)")
+	fa_md+=("Fault-around: the kernel's window (pcache not loaded) vs pcache adaptive ($(uname -r); medians of $FA_ROUNDS runs of each setup, rotating order; off: pcache loaded, mode off, the kernel's 64 KiB; ratio = adaptive / the best kernel window)")
 	fa_md+=("")
-	fa_md+=("| workload | metric | 4 KiB | 64 KiB (default) | 2 MiB | adaptive | adaptive, map_old | adaptive / best |")
-	fa_md+=("|---|---|---|---|---|---|---|---|")
+	fa_md+=("| workload | metric | 4 KiB | 64 KiB (default) | 2 MiB | off (pcache loaded) | adaptive | adaptive, map_old | adaptive / best |")
+	fa_md+=("|---|---|---|---|---|---|---|---|---|")
 	for i in "${!fan[@]}"; do
 		w=${faw[i]}
-		k4=$(fmed k4k $i) k64=$(fmed k64k $i) k2=$(fmed k2m $i) ad=$(fmed adaptive $i) ao=$(fmed adaptive_old $i)
+		k4=$(fmed k4k $i) k64=$(fmed k64k $i) k2=$(fmed k2m $i) of=$(fmed off $i)
+		ad=$(fmed adaptive $i) ao=$(fmed adaptive_old $i)
 		best=$(printf '%s\n' "$k4" "$k64" "$k2" | sort -g | head -1)
-		fa_md+=("| $w | ${fan[i]} | $(fmt "$k4") | $(fmt "$k64") | $(fmt "$k2") | $(fmt "$ad") | $(fmt "$ao") | $(rel "$ad" "$best") |")
+		fa_md+=("| $w | ${fan[i]} | $(fmt "$k4") | $(fmt "$k64") | $(fmt "$k2") | $(fmt "$of") | $(fmt "$ad") | $(fmt "$ao") | $(rel "$ad" "$best") |")
 	done
 	rm -rf "$FAB"
 	cg_teardown
