@@ -16,6 +16,7 @@
 #		with allocation failures injected into pcache
 #   make mutants	build pcache with one deliberate bug at a time (MUTANTS="1 5"
 #		picks some) and check that the selftests catch each
+#   make install-tools	pcachectl into PREFIX/sbin (default /usr/local)
 #   make kernel | module | initramfs | selftests | dkms | checkpatch | clean
 #   make distclean	(also removes the kernel tree in build/)
 
@@ -126,6 +127,11 @@ soak: guest
 		PCACHE_GUEST_TIMEOUT=$$(($(MINUTES) * 60 + 1500)) \
 		PCACHE_TEST_OUT=$(B)/soak tools/run-tests.sh $(SOAK_TEST)
 
+# The user tools: pcachectl (tools/pcachectl), into PREFIX/sbin.
+PREFIX ?= /usr/local
+install-tools:
+	install -D -m 755 tools/pcachectl $(DESTDIR)$(PREFIX)/sbin/pcachectl
+
 # Mutation testing: every mutant must make its feature's selftests fail.
 mutants: guest $(KASAN_KSTAMP)
 	tools/mutants.sh $(MUTANTS)
@@ -160,4 +166,4 @@ clean:
 distclean:
 	rm -rf $(B)
 
-.PHONY: all deps kernel module perf-module kasan-module mutants soak initramfs selftests guest dkms run test bench checkpatch clean distclean
+.PHONY: all deps kernel module perf-module kasan-module mutants soak initramfs selftests guest dkms run test bench checkpatch clean distclean install-tools
