@@ -177,8 +177,8 @@ t_check "adaptive: execs: minor faults at most fixed 2 MiB's, within 2 an exec (
 # one fault, two if it spans a 2 MiB boundary (a random reader of a large
 # mapping takes one a touch, above).
 w0=$(fst whole_vma)
-t_check "adaptive: random reads of a 1 MiB mapping, every byte right" \
-	"$FA" rand "$F" 256 $SEED 200 > "$RUN/ad-small"
+small() { "$FA" rand "$F" 256 $SEED 200 > "$RUN/ad-small"; }
+t_check "adaptive: random reads of a 1 MiB mapping, every byte right" small
 got=$(val ad-small minflt)
 t_check "adaptive: a 1 MiB mapping is mapped whole at its first fault ($got faults <= 2, whole_vma +$(($(fst whole_vma) - w0)))" \
 	test "$got" -le 2 -a "$(fst whole_vma)" -gt "$w0"
