@@ -13,11 +13,18 @@
  * hooks_enabled (sysfs, and the module parameter of the same name for the
  * value at load) switches every hook class on or off through the static
  * keys of the hook patch: with 0, no site calls into the module at all.
+ *
+ * A module parameter per feature (cleancache, frontswap, replication,
+ * fork, faultaround) is what its switch file is written at the end of the
+ * load, through that file's store: the same values, checks and errors as
+ * a write to sysfs.  A value refused fails the load, with everything
+ * undone, and dmesg names the parameter.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/module.h>
 #include <linux/pagevec.h>
+#include <linux/string.h>
 #include <linux/swap.h>
 #include <linux/swapops.h>
 
@@ -33,6 +40,42 @@
 static bool hooks_enabled_param = true;
 module_param_named(hooks_enabled, hooks_enabled_param, bool, 0444);
 MODULE_PARM_DESC(hooks_enabled, "Enable the hooks at load (default 1)");
+
+/*
+ * The feature parameters, by feature; each is named as its feature and
+ * empty unless given.  Given, it is written to the feature's switch
+ * file, under /sys/kernel/mm/pcache/, as the load ends.
+ */
+static char *pcache_feat_param[PCACHE_NR_FEATURES] = {
+	[0 ... PCACHE_NR_FEATURES - 1] = "",
+};
+
+static const struct {
+	const char *file;
+	const char *takes;
+} pcache_feat_param_file[PCACHE_NR_FEATURES] = {
+	[PCACHE_FEAT_CLEANCACHE]	= { "tmem/ephemeral/enabled", "0 or 1" },
+	[PCACHE_FEAT_FRONTSWAP]		= { "tmem/persistent/enabled", "0 or 1" },
+	[PCACHE_FEAT_REPLICATION]	= { "replication/enabled", "0 or 1" },
+	[PCACHE_FEAT_FORK]		= { "fork/enabled", "0 or 1" },
+	[PCACHE_FEAT_FAULTAROUND]	= { "faultaround/mode",
+					    "off, fixed or adaptive" },
+};
+
+module_param_named(cleancache, pcache_feat_param[PCACHE_FEAT_CLEANCACHE],
+		   charp, 0444);
+MODULE_PARM_DESC(cleancache, "tmem/ephemeral/enabled at load: 0 or 1 (default 0)");
+module_param_named(frontswap, pcache_feat_param[PCACHE_FEAT_FRONTSWAP],
+		   charp, 0444);
+MODULE_PARM_DESC(frontswap, "tmem/persistent/enabled at load: 0 or 1 (default 0)");
+module_param_named(replication, pcache_feat_param[PCACHE_FEAT_REPLICATION],
+		   charp, 0444);
+MODULE_PARM_DESC(replication, "replication/enabled at load: 0 or 1 (default 0)");
+module_param_named(fork, pcache_feat_param[PCACHE_FEAT_FORK], charp, 0444);
+MODULE_PARM_DESC(fork, "fork/enabled at load: 0 or 1 (default 0)");
+module_param_named(faultaround, pcache_feat_param[PCACHE_FEAT_FAULTAROUND],
+		   charp, 0444);
+MODULE_PARM_DESC(faultaround, "faultaround/mode at load: off, fixed or adaptive (default off)");
 
 /* Serializes knob writes and hook class switching; see pcache.h. */
 DEFINE_MUTEX(pcache_config_mutex);
@@ -585,6 +628,31 @@ static int pcache_features_init(void)
 	return 0;
 }
 
+/* The feature parameters given, in the features' init order. */
+static int __init pcache_feat_params_apply(void)
+{
+	const char *val, *file;
+	int i, ret;
+
+	for (i = 0; i < PCACHE_NR_FEATURES; i++) {
+		val = pcache_feat_param[i];
+		file = pcache_feat_param_file[i].file;
+		if (!*val)
+			continue;
+		ret = pcache_sysfs_feature_write(i, kbasename(file), val);
+		if (ret == -EINVAL)
+			pr_err("parameter %s=%s: invalid, %s takes %s\n",
+			       pcache_features[i].name, val, file,
+			       pcache_feat_param_file[i].takes);
+		else if (ret)
+			pr_err("parameter %s=%s: %s refused it (%d)\n",
+			       pcache_features[i].name, val, file, ret);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 static int __init pcache_init(void)
 {
 	int site, ret;
@@ -609,10 +677,15 @@ static int __init pcache_init(void)
 	ret = pcache_features_init();
 	if (ret)
 		goto sysfs;
+	ret = pcache_feat_params_apply();
+	if (ret)
+		goto features;
 	pr_info("version %s loaded, hooks %s\n", PCACHE_VERSION,
 		pcache_hooks_on ? "enabled" : "disabled");
 	return 0;
 
+features:
+	pcache_features_exit(PCACHE_NR_FEATURES - 1);
 sysfs:
 	pcache_sysfs_exit();
 unregister:

@@ -400,6 +400,12 @@ extern const struct pcache_feature pcache_features[PCACHE_NR_FEATURES];
  */
 int pcache_sysfs_feature_add(enum pcache_feature_id feat);
 void pcache_sysfs_feature_remove(enum pcache_feature_id feat);
+/*
+ * Write @val to the file @name of a feature's files as a write from user
+ * space would: the same store, checks and errors.  0 or the store's error.
+ */
+int pcache_sysfs_feature_write(enum pcache_feature_id feat, const char *name,
+			       const char *val);
 
 /*
  * A feature needs its ops (@on) or not any more.  Returns once every hook

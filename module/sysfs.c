@@ -488,6 +488,30 @@ void pcache_sysfs_feature_remove(enum pcache_feature_id feat)
 	pcache_files_kobjs[feat] = NULL;
 }
 
+int pcache_sysfs_feature_write(enum pcache_feature_id feat, const char *name,
+			       const char *val)
+{
+	const struct attribute_group **g = pcache_features[feat].files->groups;
+	struct kobj_attribute *ka;
+	struct attribute **a;
+	ssize_t ret;
+
+	if (WARN_ON_ONCE(!pcache_files_kobjs[feat]))
+		return -ENOENT;
+	for (; *g; g++) {
+		for (a = (*g)->attrs; *a; a++) {
+			if (strcmp((*a)->name, name))
+				continue;
+			ka = container_of(*a, struct kobj_attribute, attr);
+			ret = ka->store(pcache_files_kobjs[feat], ka, val,
+					strlen(val));
+			return ret < 0 ? ret : 0;
+		}
+	}
+	WARN_ONCE(1, "%s has no file %s\n", pcache_features[feat].name, name);
+	return -ENOENT;
+}
+
 int pcache_sysfs_init(void)
 {
 	int i, ret;
