@@ -4,7 +4,8 @@
 # needs.  Everything below runs as root on Debian bookworm and installs
 # what it needs (tools/install-deps.sh).
 #
-#   make run	build what is missing, boot the guest, load pcache, run the demo
+#   make run	build what is missing, boot the guest, show each feature off
+#		and on in one table (VERBOSE=1: the sysfs tree, hook counters)
 #   make test	the whole test suite in the guest; ends "N passed, N failed"
 #		(TESTS="pcache_load pcache_fork" runs some; KASAN=1 runs them on
 #		a third tree, the test kernel with generic KASAN)
@@ -42,6 +43,11 @@ KASAN_APPEND := acpi=noirq watchdog_thresh=60
 INITRD := $(B)/initramfs.cpio.gz
 WORKLOAD := $(B)/selftests/pcache_workload
 BENCHBIN := $(B)/bench/pcache_bench
+# Observe mode's kprobe module (tools/observe/), for the test kernel and
+# for the KASAN kernel: selftest pcache_observe loads it.
+OBSERVE_KO := $(B)/observe/faultaround_unused.ko
+KASAN_OBSERVE_KO := $(KASAN_MOD)/observe/faultaround_unused.ko
+OBSERVE_SRCS := tools/observe/faultaround_unused.c tools/observe/Kbuild tools/observe/Makefile
 PATCHES := $(shell cat hooks-patch/series 2>/dev/null | sed 's|^|hooks-patch/|')
 
 all: module
@@ -91,21 +97,28 @@ $(BENCHBIN): tools/bench/pcache_bench.c | deps
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -Wall -Wextra -o $@ $<
 
-guest: kernel module initramfs selftests
+$(OBSERVE_KO): $(OBSERVE_SRCS) $(KSTAMP)
+	$(MAKE) -C tools/observe KDIR=$(KDIR) OUT=$(B)/observe
+
+$(KASAN_OBSERVE_KO): $(OBSERVE_SRCS) $(KASAN_KSTAMP)
+	$(MAKE) -C tools/observe KDIR=$(KASAN_KDIR) OUT=$(KASAN_MOD)/observe
+
+guest: kernel module initramfs selftests $(BENCHBIN) $(OBSERVE_KO)
 
 dkms: $(KSTAMP)
 	tools/dkms-build.sh $(B)
 
 run: guest
-	tools/vm.sh --disk 256 --timeout 600 -- tools/demo.sh
+	tools/vm.sh --disk 256 --timeout 1200 -- env VERBOSE=$(VERBOSE) tools/demo.sh
 
 # A cycle of pcache_unload_all takes minutes on the KASAN kernel; KASAN
 # reports a use-after-free on the first, so two cycles (one switching
 # every feature off first, one not) do, with longer timeouts.  Checks
 # that time something wait PCACHE_SLOW times longer.
 ifeq ($(KASAN),1)
-test: kasan-module initramfs selftests
+test: kasan-module initramfs selftests $(BENCHBIN) $(KASAN_OBSERVE_KO)
 	PCACHE_KTREE=$(KASAN_KDIR) PCACHE_MODDIR=$(KASAN_MOD)/module \
+		PCACHE_OBSERVE_KO=$(KASAN_OBSERVE_KO) \
 		PCACHE_APPEND="$(KASAN_APPEND)" \
 		PCACHE_UNLOAD_CYCLES=$(or $(PCACHE_UNLOAD_CYCLES),2) \
 		PCACHE_SLOW=$(or $(PCACHE_SLOW),8) \
@@ -154,13 +167,13 @@ bench: perf-module initramfs selftests $(BENCHBIN)
 checkpatch: $(KSTAMP)
 	-$(KDIR)/scripts/checkpatch.pl --strict --no-tree --terse -f \
 		$(filter-out %.mod.c,$(wildcard module/*.c module/*/*.c)) \
-		$(wildcard module/*.h module/*/*.h)
+		$(wildcard module/*.h module/*/*.h) tools/observe/faultaround_unused.c
 	-@for p in $(PATCHES); do echo "== $$p"; \
 		(cd $(KDIR) && scripts/checkpatch.pl --strict --terse - < $(TOP)/$$p); done
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(TOP) clean 2>/dev/null || true
-	rm -rf $(B)/selftests $(B)/vm $(B)/test $(B)/bench $(B)/dkms $(PERF_MOD) \
+	rm -rf $(B)/selftests $(B)/vm $(B)/test $(B)/bench $(B)/dkms $(B)/observe $(PERF_MOD) \
 		$(KASAN_MOD) $(INITRD)
 
 distclean:
