@@ -26,6 +26,7 @@
 #   PCACHE_APPEND=ARGS	more guest kernel command line
 #   PCACHE_SOAK_SECONDS=S	pcache_soak's length (make soak; not kept as its duration)
 #   PCACHE_SLOW=F	timing-based checks wait F times longer (make test KASAN=1: 8)
+#   PCACHE_OBSERVE_KO=F	observe mode's module built for PCACHE_KTREE (make test KASAN=1)
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -51,7 +52,8 @@ genv=(env PCACHE_KO="$moddir/pcache.ko" PCACHE_KUNIT_KO="$moddir/pcache_kunit.ko
       ${PCACHE_UNLOAD_CYCLES:+PCACHE_UNLOAD_CYCLES=$PCACHE_UNLOAD_CYCLES}
       ${PCACHE_SLOW:+PCACHE_SLOW=$PCACHE_SLOW}
       ${PCACHE_TEST_TIMEOUT:+PCACHE_TEST_TIMEOUT=$PCACHE_TEST_TIMEOUT}
-      ${PCACHE_SOAK_SECONDS:+PCACHE_SOAK_SECONDS=$PCACHE_SOAK_SECONDS})
+      ${PCACHE_SOAK_SECONDS:+PCACHE_SOAK_SECONDS=$PCACHE_SOAK_SECONDS}
+      ${PCACHE_OBSERVE_KO:+PCACHE_OBSERVE_KO=$PCACHE_OBSERVE_KO})
 
 tests=("$@")
 [ ${#tests[@]} -gt 0 ] || mapfile -t tests < <(make -s -C selftests list)
@@ -67,6 +69,14 @@ else
 	host fail "tools/tap-count.awk miscounts (see above)"
 fi
 
+echo "== host: the ABI document and the admin guide cover every sysfs file"
+if tools/tests/doc-check.sh > "$out/doc-check.log" 2>&1; then
+	host ok "$(tail -1 "$out/doc-check.log" | cut -c1-100)"
+else
+	cat "$out/doc-check.log"
+	host fail "tools/tests/doc-check.sh: sysfs files or parameters undocumented (see above)"
+fi
+
 echo "== host: the test kernel has what selftests/config asks for"
 missing=$(grep -E '^CONFIG_' selftests/config | grep -vxFf "$ktree/.config")
 if [ -z "$missing" ]; then
@@ -78,13 +88,16 @@ fi
 if [ "$ktree" = "$top/build/linux" ] && [ "$moddir" = "$top/module" ]; then
 	echo "== host: DKMS build"
 	if tools/dkms-build.sh; then
-		host ok "dkms build of pcache against the patched tree"
+		host ok "dkms add, build, install and remove of pcache against the patched tree"
 	else
-		host fail "dkms build of pcache against the patched tree (see build/dkms/log)"
+		host fail "dkms add, build, install or remove of pcache against the patched tree (see build/dkms/log)"
 	fi
 else
 	genv+=(PCACHE_DKMS_KO=/nonexistent)	# built for build/linux only
 fi
+# Observe mode's module: built for build/linux unless one is given.
+[ -n "${PCACHE_OBSERVE_KO:-}" ] || [ "$ktree" = "$top/build/linux" ] ||
+	genv+=(PCACHE_OBSERVE_KO=/nonexistent)
 
 # Split: longest first, each to the guest with the least expected time
 # (expect_NAME in selftests/settings; the last run's time where known).
