@@ -221,6 +221,20 @@ need_null_blk() {
 		t_skip_all "no null_blk module"
 }
 
+# nb_load NSEC: a 1 GiB memory-backed null_blk (/dev/nullb0) whose
+# requests each take NSEC ns, 4 KiB blocks, stable writes on.
+nb_load() {
+	local args="nr_devices=1 memory_backed=1 gb=1 bs=4096 irqmode=2 completion_nsec=$1"
+	# shellcheck disable=SC2086 # a list of parameters
+	if [ -f "$NB_KO" ]; then
+		insmod "$NB_KO" $args
+	else
+		modprobe null_blk $args
+	fi || return 1
+	udevadm settle 2>/dev/null
+	[ -b /dev/nullb0 ] && echo 1 > /sys/block/nullb0/queue/stable_writes
+}
+
 drop_caches() { sync; echo 3 > /proc/sys/vm/drop_caches; }
 
 # poke_hooks: make a few hooks fire for sure (mount and unmount a tmpfs,

@@ -43,18 +43,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# nb_load NSEC: a 1 GiB memory-backed null_blk whose requests each take
-# NSEC ns, 4 KiB blocks, stable writes on.
-nb_load() {
-	local args="nr_devices=1 memory_backed=1 gb=1 bs=4096 irqmode=2 completion_nsec=$1"
-	if [ -f "$NB_KO" ]; then
-		insmod "$NB_KO" $args
-	else
-		modprobe null_blk $args
-	fi || return 1
-	udevadm settle 2>/dev/null
-	[ -b $DEV ] && echo 1 > /sys/block/nullb0/queue/stable_writes
-}
 # mkfs_mount TYPE: a fresh TYPE filesystem on $DEV at $FM.
 mkfs_mount() {
 	mkdir -p "$FM"

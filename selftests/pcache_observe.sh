@@ -110,18 +110,6 @@ devof() { mountpoint -d "$1" | tr : ' '; }
 # ---------------------------------------------------------------------
 # fork-on-write: writers waiting for writeback in folio_wait_stable().
 ROUNDS=20
-# nb_load: a 1 GiB memory-backed null_blk, each request 3 ms, stable
-# writes (as pcache_fork.sh).
-nb_load() {
-	local args="nr_devices=1 memory_backed=1 gb=1 bs=4096 irqmode=2 completion_nsec=3000000"
-	if [ -f "$NB_KO" ]; then
-		insmod "$NB_KO" $args
-	else
-		modprobe null_blk $args
-	fi || return 1
-	udevadm settle 2>/dev/null
-	[ -b $NB ] && echo 1 > /sys/block/nullb0/queue/stable_writes
-}
 # fork_load OUT: ROUNDS times, rewrite a page right after its writeback
 # started; pcache_fork's line in $RUN/OUT.
 fork_load() { "$PF" stable "$FM/stable" $ROUNDS > "$RUN/$1"; }
@@ -129,7 +117,7 @@ fork_load() { "$PF" stable "$FM/stable" $ROUNDS > "$RUN/$1"; }
 observe_fork() {
 	local bdi line waits avg wmed h f0 forked fn fmed
 
-	if ! nb_load || ! mkdir -p "$FM" ||
+	if ! nb_load 3000000 || ! mkdir -p "$FM" ||
 	   ! mkfs.ext4 -q -F -b 4096 $NB > /dev/null 2>&1 ||
 	   ! mount -t ext4 $NB "$FM"; then
 		t_fail "fork: null_blk and ext4 on it"

@@ -171,10 +171,7 @@ fork_hot() {
 }
 FM=$MNT-fork
 if [ -e /sys/module/null_blk ]; then rmmod null_blk 2>/dev/null; fi
-nb="nr_devices=1 memory_backed=1 gb=1 bs=4096 irqmode=2 completion_nsec=3000000"
-# shellcheck disable=SC2086 # a list of parameters
-if { insmod "$NB_KO" $nb 2>/dev/null || modprobe null_blk $nb 2>/dev/null; } &&
-	echo 1 > /sys/block/nullb0/queue/stable_writes &&
+if nb_load 3000000 2>/dev/null &&
 	mkfs.ext4 -q -F -b 4096 /dev/nullb0 > /dev/null 2>&1 &&
 	mkdir -p "$FM" && mount -o lazytime /dev/nullb0 "$FM"; then
 	load
