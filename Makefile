@@ -9,7 +9,8 @@
 #   make test	the whole test suite in the guest; ends "N passed, N failed"
 #		(TESTS="pcache_load pcache_fork" runs some; KASAN=1 runs them on
 #		a third tree, the test kernel with generic KASAN)
-#   make bench	hook cost and feature benchmarks, pcache against the alternative
+#   make bench	hook cost and feature benchmarks, pcache against the alternative,
+#		with plots of them (build/bench/*.png, tools/bench-plot.sh)
 #		(on a second kernel tree built without the debug checks)
 #
 #   make soak	every feature on under load, toggled and reloaded, for MINUTES
@@ -161,6 +162,7 @@ bench: perf-module initramfs selftests $(BENCHBIN)
 	tools/vm.sh --kernel $(PERF_KDIR)/arch/x86/boot/bzImage --disk 1024 \
 		--timeout 3600 --out $(B)/bench -- \
 		env PCACHE_KO=$(PERF_MOD)/module/pcache.ko tools/bench.sh
+	tools/bench-plot.sh $(B)/bench
 
 # The module's files, then each patch as the kernel tree sees it (run from
 # this git tree, checkpatch would take a patch file for a new file).

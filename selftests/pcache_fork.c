@@ -91,7 +91,9 @@
  *		written last.  Prints "hot_p50_us X.X", "hot_p99_us X.X",
  *		"hot_max_us X.X", "hot_total_ms X.X" (the timed ops),
  *		"hot_ops_per_s X" (ITERS / wall time of the loop),
- *		"hot_bad N".
+ *		"hot_bad N".  With PCACHE_FORK_HOT_CDF=PATH in the
+ *		environment, also writes every timed op's latency to PATH,
+ *		sorted, as "us fraction" lines (a CDF).
  *   inflight FILE NPAGES MODEL
  *		Write NPAGES blocks, fsync; write the final content to MODEL;
  *		pwrite all the blocks again, sfr the file, pwrite them all a
@@ -1926,21 +1928,41 @@ static int do_hot(const char *file, uint64_t npages, uint64_t iters,
 				       i);
 		}
 	if (getenv("PCACHE_FORK_HOT_SLOW")) {
-		/* The slowest writes, and where they fell in the cycle. */
+		/*
+		 * The slowest writes, and where they fell in the cycle: each
+		 * found is marked by adding 2^63, then restored.
+		 */
 		uint64_t n = strtoull(getenv("PCACHE_FORK_HOT_SLOW"), NULL, 0);
-		uint64_t k, j, m;
+		uint64_t k, j, m, mark = 1ULL << 63;
 
 		for (k = 0; k < n && k < iters; k++) {
-			for (m = 0, j = 1; j < iters; j++)
-				if (t[j] > t[m])
+			for (m = iters, j = 0; j < iters; j++)
+				if (!(t[j] & mark) && (m == iters || t[j] > t[m]))
 					m = j;
+			if (m == iters)
+				break;
 			printf("# slow write %" PRIu64 " (%" PRIu64
 			       " after an sfr): %.1f us\n", m,
 			       every ? m % every : 0, t[m] / 1e3);
-			t[m] = 0;
+			t[m] |= mark;
 		}
+		for (j = 0; j < iters; j++)
+			t[j] &= ~mark;
 	}
 	qsort(t, iters, sizeof(*t), cmp_u64);
+	if (getenv("PCACHE_FORK_HOT_CDF")) {
+		/* Every latency, sorted: "us fraction" for a CDF plot. */
+		FILE *f = fopen(getenv("PCACHE_FORK_HOT_CDF"), "w");
+		uint64_t k;
+
+		if (!f)
+			die("PCACHE_FORK_HOT_CDF");
+		for (k = 0; k < iters; k++)
+			fprintf(f, "%.1f %.6f\n", t[k] / 1e3,
+				(k + 1) / (double)iters);
+		if (fclose(f))
+			die("PCACHE_FORK_HOT_CDF");
+	}
 	printf("hot_p50_us %.1f\n", pct(t, iters, 50) / 1e3);
 	printf("hot_p99_us %.1f\n", pct(t, iters, 99) / 1e3);
 	printf("hot_max_us %.1f\n", t[iters - 1] / 1e3);

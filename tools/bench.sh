@@ -67,12 +67,25 @@
 # the mapping's RSS, and for (d) the cgroup's reclaim scans and file
 # refaults (memory.stat pgscan, workingset_refault_file).
 # BENCH_ONLY takes "read fault files swap reread repl fa fork".
+#
+# The data of the plots go to /tmp/out/plot/ (the host's
+# tools/bench-plot.sh draws them): swap.dat (the swap medians),
+# repl-phases.dat (a reader on node 1 through read passes, a write from
+# node 0 and read passes again: the share of its reads served node-locally
+# and the replica memory after each phase, replication on, and with node 1
+# left out of replication's nodes as the kernel's own placement), fa.dat
+# (the fault-around medians by setup) and fork-cdf-MODE-EVERY-SETUP.dat
+# (every write's latency in the last round, sorted).
 set -u
 . "$(dirname "$0")/../selftests/lib.sh" > /dev/null
 BENCH=$BUILD/bench/pcache_bench
 SPREAD=${SPREAD:-2}
 MIN_ROUNDS=${MIN_ROUNDS:-16}
 MAX_ROUNDS=${MAX_ROUNDS:-30}
+
+PLOT=/tmp/out/plot
+mkdir -p "$PLOT"
+uname -r > "$PLOT/kernel"
 
 pcache_unload
 fs_setup || { echo "bench: no disk"; exit 1; }
@@ -257,6 +270,13 @@ if want swap; then
 	tmem_md+=("$(row "pages read from the swap device (pswpin)" pin %.0f)")
 	tmem_md+=("$(row "compression ratio (stored_pages * 4096 / pool_total_size)" ratio %.2f)")
 	tmem_md+=("")
+	{
+		echo "# title: $SWAP_MIB MiB anonymous, 3/4 compressible, in a $SWAP_CG MiB cgroup, medians of $TMEM_ROUNDS runs"
+		echo "# setup MiB/s pswpout pswpin ratio"
+		for m in "${modes[@]}"; do
+			echo "$m $(eval echo "\$med_rate_$m \$med_pout_$m \$med_pin_$m \$med_ratio_$m")"
+		done
+	} > "$PLOT/swap.dat"
 	rm -f "$SWAPF"
 	cg_teardown
 fi
@@ -394,6 +414,40 @@ exec_run() {
 	echo "$l0"
 }
 
+# repl_phases MODE: a reader on node 1 through the phases of a file cached
+# on node 0, replication on with every node (MODE on) or with node 0 alone
+# (MODE kernel: node 1 is served the node-0 pages, as by the kernel);
+# prints "phase share_local replica_KiB" per phase (share "-" for the
+# write).  After the write, it waits out the write's quiet period (doubled
+# once by the backoff: the replicas it collapsed were young).
+repl_phases() {
+	local f=$MNT/bench-repl/phases pages=$((REPL_MIB * 256)) round=1 ph
+	local l0 r0
+	PCACHE_REPL_NODE=0 "$RB" fill "$f" "$pages" 1 || exit 1
+	drop_caches
+	PCACHE_REPL_NODE=0 "$RB" check "$f" "$pages" 1 || exit 1
+	repl_on on
+	[ "$1" = on ] || echo 0 > "$RS/nodes" || exit 1
+	for ph in read1 read2 read3 write read4 wait read5 read6; do
+		l0=$(rstat reads_local) r0=$(rstat reads_remote)
+		case $ph in
+		write)
+			round=2
+			PCACHE_REPL_NODE=0 PCACHE_REPL_NOTRUNC=1 \
+				"$RB" fill "$f" "$pages" $round || exit 1 ;;
+		wait) sleep 3 ;;
+		*) PCACHE_REPL_NODE=1 "$RB" check "$f" "$pages" $round > /dev/null ||
+			echo "bench: repl phases $1: wrong data in $ph" >&2 ;;
+		esac
+		awk -v p="$ph" -v l="$(($(rstat reads_local) - l0))" \
+			-v r="$(($(rstat reads_remote) - r0))" -v k="$(($(rstat nr_replica_pages) * 4))" \
+			'BEGIN { s = "-"; if (p ~ /^read/ && l + r > 0) s = sprintf("%.3f", l / (l + r))
+				if (p == "write") p = "write(node0)"; if (p == "wait") p = "wait(3s)"; print p, s, k }'
+	done
+	repl_off
+	rm -f "$f"
+}
+
 if want repl && [ -x "$RB" ] && [ -n "$(cat /sys/devices/system/node/node1/cpulist 2>/dev/null)" ]; then
 	mkdir -p "$MNT/bench-repl/bin"
 	cp /usr/bin/ls "$MNT/bench-repl/bin/ls"
@@ -441,6 +495,14 @@ if want repl && [ -x "$RB" ] && [ -n "$(cat /sys/devices/system/node/node1/cpuli
 	repl_md+=("| $w2 | collapses/s | $(fmt "$co" %.1f) | $(fmt "$cn" %.1f) | |")
 	repl_md+=("| $w3 | execs/s | $(fmt "$eo" %.1f) | $(fmt "$en" %.1f) | $(rel "$en" "$eo") |")
 	repl_md+=("| $w3 | faults and reads served node-locally | - | $(fmt "$eln" %.3f) | |")
+	repl_phases kernel > "$MNT/bench-repl/ph-kernel"
+	repl_phases on > "$MNT/bench-repl/ph-on"
+	{
+		echo "# title: a reader on node 1 of a $REPL_MIB MiB file cached on node 0"
+		echo "# phase kernel_share on_share on_replica_KiB"
+		paste -d' ' "$MNT/bench-repl/ph-kernel" "$MNT/bench-repl/ph-on" | awk '{ print $1, $2, $5, $6 }'
+	} > "$PLOT/repl-phases.dat"
+	echo "bench: repl phases: $(tr '\n' ' ' < "$PLOT/repl-phases.dat")" >&2
 	rm -rf "$MNT/bench-repl"
 fi
 
@@ -552,6 +614,13 @@ if want fa && [ -x "$PFA" ] && [ -w "$KFA" ]; then
 		best=$(printf '%s\n' "$k4" "$k64" "$k2" | sort -g | head -1)
 		fa_md+=("| $w | ${fan[i]} | $(fmt "$k4") | $(fmt "$k64") | $(fmt "$k2") | $(fmt "$of") | $(fmt "$ad") | $(fmt "$ao") | $(rel "$ad" "$best") |")
 	done
+	{
+		echo "# title: medians of $FA_ROUNDS runs of each setup"
+		echo "# setup, then the medians of: $(printf '%s; ' "${fan[@]}" | tr ' ' '_')"
+		for m in $FA_SETUPS; do
+			echo "$m $(for i in "${!fan[@]}"; do fmed "$m" "$i"; done | tr '\n' ' ')"
+		done
+	} > "$PLOT/fa.dat"
 	rm -rf "$FAB"
 	cg_teardown
 	{ echo; printf '%s\n' "${fa_md[@]}"; } | tee -a /tmp/out/bench.md
@@ -600,7 +669,8 @@ fork_run() {
 	rm -f "$FMNT/hot"
 	"$PF" hot "$FMNT/hot" 8 8 8 "$mode" > /dev/null 2>&1	# allocate
 	w0=$(awk '{ print $7 }' /sys/block/nullb0/stat)
-	out=$("$PF" hot "$FMNT/hot" 8 "$FORK_ITERS" "$every" "$mode" 2>&1)
+	out=$(PCACHE_FORK_HOT_CDF=$PLOT/fork-cdf-$mode-$every-$setup.dat \
+		"$PF" hot "$FMNT/hot" 8 "$FORK_ITERS" "$every" "$mode" 2>&1)
 	sync
 	w0=$(($(awk '{ print $7 }' /sys/block/nullb0/stat) - w0))
 	if [ "$setup" = on ]; then
@@ -656,6 +726,14 @@ if want fork && [ -x "$PF" ] && fork_setup; then
 			fork_md+=("| $w | pages forked | - | $(fmt "$nnf") | | - |")
 		done
 	done
+	{
+		echo "# title: $FORK_ITERS writes to 8 hot pages under writeback, null_blk 3 ms per request, stable writes; the last of $FORK_ROUNDS runs"
+		echo "# mode every setup p50_us p99_us max_us (medians)"
+		for k in "${!fp50[@]}"; do
+			# shellcheck disable=SC2086 # lists of numbers
+			echo "${k//./ } $(med ${fp50[$k]}) $(med ${fp99[$k]}) $(med ${fmax[$k]})"
+		done | sort
+	} > "$PLOT/fork.dat"
 	umount "$FMNT"
 	rmmod null_blk
 fi

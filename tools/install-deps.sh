@@ -9,7 +9,7 @@ pkgs=(
 	build-essential bc bison flex libelf-dev libssl-dev cpio kmod xz-utils
 	rsync python3 linux-source-6.12 qemu-system-x86 busybox-static
 	e2fsprogs util-linux bpftrace stress-ng fio numactl dkms python3-ply
-	python3-docutils
+	python3-docutils gnuplot-nox
 	"$@"
 )
 

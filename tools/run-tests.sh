@@ -77,6 +77,14 @@ else
 	host fail "tools/tests/doc-check.sh: sysfs files or parameters undocumented (see above)"
 fi
 
+echo "== host: make bench's plots draw from the README's recorded data"
+if tools/tests/plot-check.sh > "$out/plot-check.log" 2>&1; then
+	host ok "tools/bench-plot.sh draws the four plots, leaves out one without data, fails on bad data (plot-check)"
+else
+	cat "$out/plot-check.log"
+	host fail "tools/tests/plot-check.sh: the bench plots (see above)"
+fi
+
 echo "== host: the test kernel has what selftests/config asks for"
 missing=$(grep -E '^CONFIG_' selftests/config | grep -vxFf "$ktree/.config")
 if [ -z "$missing" ]; then
