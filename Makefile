@@ -158,10 +158,14 @@ perf-module: $(PERF_KSTAMP)
 kasan-module: $(KASAN_KSTAMP)
 	tools/module-copy.sh $(KASAN_KDIR) $(KASAN_MOD)
 
+# Passed to tools/bench.sh when set (make bench BENCH_ONLY="swap fork").
+BENCH_VARS := BENCH_ONLY FEAT_MIN FEAT_MAX FEAT_CAP
 bench: perf-module initramfs selftests $(BENCHBIN)
 	tools/vm.sh --kernel $(PERF_KDIR)/arch/x86/boot/bzImage --disk 1024 \
-		--timeout 3600 --out $(B)/bench -- \
-		env PCACHE_KO=$(PERF_MOD)/module/pcache.ko tools/bench.sh
+		--timeout 7200 --out $(B)/bench -- \
+		env PCACHE_KO=$(PERF_MOD)/module/pcache.ko \
+		PCACHE_BENCH_HOST="$$(nproc) CPUs, load $$(cut -d' ' -f1-3 /proc/loadavg) at the start, $$(git describe --always --dirty 2>/dev/null || echo 'no git')" \
+		$(foreach v,$(BENCH_VARS),$(if $($(v)),$(v)="$($(v))")) tools/bench.sh
 	tools/bench-plot.sh $(B)/bench
 
 # The module's files, then each patch as the kernel tree sees it (run from

@@ -10,21 +10,29 @@
 # least MIN_ROUNDS, at most MAX_ROUNDS pairs).  The table goes to the
 # console and to /tmp/out/bench.md.
 #
-# Then the transcendent-memory rows (issue 3), each setup run TMEM_ROUNDS
-# times in rotating order, medians reported:
+# Then the feature rows.  Each section runs its setups in rounds (see
+# "ratios and their targets" below: FEAT_MIN to FEAT_MAX rounds, until
+# every targeted ratio is resolved, at most FEAT_CAP seconds) and prints
+# the medians of each setup, then a table of the ratios of each round's
+# adjacent runs: median, IQR, N, the target and its verdict.
+#
+# The transcendent-memory rows (issue 3), setups in rotating order:
 #  - swap: an anonymous working set of SWAP_MIB (2x the cgroup's
 #    memory.max SWAP_CG), 3/4 compressible, checked and dirtied page by
 #    page SWAP_PASSES times, with no pcache and zswap off, with zswap (lz4,
 #    zsmalloc), and with pcache frontswap (tmem/persistent, lz4, zswap off):
-#    MiB/s of the passes, pages written to and read from the swap device
+#    MiB/s of the passes, their CPU time per MiB (the task's user and
+#    system time: with the cgroup at its limit, reclaim and compression
+#    run in it), pages written to and read from the swap device
 #    (pswpout, pswpin), compression ratio (stored_pages * 4096 /
 #    pool_total_size, read while the memory is still held);
 #  - re-read: a file set of REREAD_MIB (2x REREAD_CG) read REREAD_ROUNDS
 #    times in the cgroup after one warm-up round, pcache not loaded vs
 #    pcache cleancache (tmem/ephemeral) on: MiB/s and sectors read.
 #
-# Then the replication rows (issue 4), off vs on in one boot, each setup
-# run REPL_ROUNDS times alternating, medians reported.  Files are written
+# Then the replication rows (issue 4), off vs on in one boot, alternating;
+# the shared read and exec rows in the first REPL_ROUNDS rounds, the mixed
+# row in every round (its ratio has the target).  Files are written
 # and first read on node 0, so their page cache is there:
 #  - shared read: a reader on each node reads the same REPL_MIB file
 #    REPL_PASSES times with read(2), then through a mapping: MiB/s (sum of
@@ -38,7 +46,7 @@
 #  - exec: EXEC_N runs of a binary copied to the ext4 disk from each node
 #    at once: execs per second, share of its text served node-locally.
 # QEMU emulates the topology, not the latency: on real NUMA hardware the
-# same rows show the latency gain (see README).
+# same rows show the latency gain (see Documentation/pcache/benchmarks.md).
 #
 # Then the fork-on-write rows (issue 5), on a null_blk device whose every
 # request takes 3 ms, with stable writes on, ext4: a process rewrites 8
@@ -86,6 +94,13 @@ MAX_ROUNDS=${MAX_ROUNDS:-30}
 PLOT=/tmp/out/plot
 mkdir -p "$PLOT"
 uname -r > "$PLOT/kernel"
+# The machine, as make bench saw it at the start (PCACHE_BENCH_HOST), and
+# the guest.
+{
+	echo "make bench: host ${PCACHE_BENCH_HOST:-not given}; guest $(uname -r), $(nproc) vCPUs" \
+		"in $(ls -d /sys/devices/system/node/node* | wc -l) nodes${BENCH_ONLY:+; BENCH_ONLY=$BENCH_ONLY}"
+	echo
+} | tee /tmp/out/bench.md
 
 pcache_unload
 fs_setup || { echo "bench: no disk"; exit 1; }
@@ -141,30 +156,97 @@ bench() {	# bench NAME UNIT CMD...
 	rows+=("$(awk -v n="$name" -v u="$unit" -v r="${#off[@]}" -v q="$q" \
 		-v a="$(quart "${off[@]}")" -v b="$(quart "${on[@]}")" 'BEGIN {
 		split(q, x, " "); split(a, y, " "); split(b, z, " ")
-		printf "| %s | %s | %.0f | %.0f | %.3f | %.3f-%.3f | %d |",
-			n, u, y[1], z[1], x[1], x[2], x[3], r }')")
+		v = x[2] >= 0.99 ? "met" : x[3] < 0.99 ? "not met" : "not resolved"
+		printf "| %s | %s | %.0f | %.0f | %.3f | %.3f-%.3f | %d | >= 0.99 | %s |",
+			n, u, y[1], z[1], x[1], x[2], x[3], r, v }')")
 	echo "bench: $name: off ${off[*]} / on ${on[*]}" >&2
 }
 
 want() { [ -z "${BENCH_ONLY:-}" ] || [[ " $BENCH_ONLY " == *" $1 "* ]]; }
+
+# ---- ratios and their targets (issue 16) ----------------------------
+# A feature section runs its setups in rounds, every setup once a round
+# (in rotating or alternating order), and takes each round's ratio of its
+# adjacent runs.  It runs FEAT_MIN rounds, then more until the IQR of every
+# ratio with a target lies on one side of it (resolved), FEAT_MAX rounds
+# or FEAT_CAP seconds, whichever comes first.  A ratio whose IQR still
+# straddles its target is printed "not resolved", not as a verdict.
+FEAT_MIN=${FEAT_MIN:-5}
+FEAT_MAX=${FEAT_MAX:-15}
+FEAT_CAP=${FEAT_CAP:-1200}
+declare -A RAT=()	# ratio key: the ratios of the rounds so far
+
+# ratio_add KEY A B: this round's A / B (none for a failed run, or B 0).
+ratio_add() {
+	local r
+	r=$(awk -v a="$2" -v b="$3" 'BEGIN { n = "^[0-9.]+([eE][-+]?[0-9]+)?$"
+		if (a ~ n && b ~ n && b + 0 != 0) printf "%.5f", a / b }')
+	[ -z "$r" ] || RAT[$1]+="$r "
+}
+
+# verdict KEY OP TARGET: "met", "not met" or "not resolved" (OP >= or <=),
+# from the IQR of KEY's ratios (never from fewer than 3); "no data"
+# without any.
+verdict() {
+	local q
+	[ -n "${RAT[$1]:-}" ] || { echo "no data"; return; }
+	# shellcheck disable=SC2086 # a list of numbers
+	q=$(quart ${RAT[$1]})
+	# shellcheck disable=SC2086 # a list of numbers
+	awk -v q="$q" -v op="$2" -v t="$3" -v n="$(echo ${RAT[$1]} | wc -w)" 'BEGIN { split(q, x, " ")
+		if (n < 3) v = "not resolved"
+		else if (op == ">=") v = x[2] >= t ? "met" : x[3] < t ? "not met" : "not resolved"
+		else v = x[3] <= t ? "met" : x[2] > t ? "not met" : "not resolved"
+		print v }'
+}
+
+# more_rounds R T0 [KEY OP TARGET]...: after round R of a section started
+# at T0 (in SECONDS), run another?
+more_rounds() {
+	local r=$1 t0=$2
+	shift 2
+	[ "$r" -lt "$FEAT_MAX" ] && [ $((SECONDS - t0)) -lt "$FEAT_CAP" ] || return 1
+	[ "$r" -ge "$FEAT_MIN" ] || return 0
+	while [ $# -ge 3 ]; do
+		[ "$(verdict "$1" "$2" "$3")" != "not resolved" ] || return 0
+		shift 3
+	done
+	return 1
+}
+
+# ratio_row KEY LABEL [OP TARGET]: "| LABEL | median | IQR | N | target |
+# verdict |" of KEY's ratios.
+ratio_row() {
+	local q="- - -" n=0 t="" v=""
+	if [ -n "${RAT[$1]:-}" ]; then
+		# shellcheck disable=SC2086 # a list of numbers
+		q=$(quart ${RAT[$1]}) n=$(echo ${RAT[$1]} | wc -w)
+	fi
+	[ $# -lt 4 ] || { t="$3 $4"; v=$(verdict "$1" "$3" "$4"); }
+	awk -v l="$2" -v q="$q" -v n="$n" -v t="$t" -v v="$v" 'BEGIN { split(q, x, " ")
+		if (x[1] == "-") printf "| %s | - | - | 0 | %s | %s |\n", l, t, v
+		else printf "| %s | %.3f | %.3f-%.3f | %d | %s | %s |\n", l, x[1], x[2], x[3], n, t, v }'
+}
+ratio_head() {
+	echo "| ratio (of each round's adjacent runs) | median | IQR | N | target | verdict |"
+	echo "|---|---|---|---|---|---|"
+}
 want read && bench "cached read(2), 64 KiB reads of a 32 MiB file" "MiB/s" "$BENCH" read "$MNT/bench-read" 8
 want fault && bench "mmap read faults, 16 MiB file, fault-around 64 KiB" "faults/s" "$BENCH" fault "$MNT/bench-fault" 8
 want files && bench "small files: create, write 4 KiB, close, unlink" "files/s" "$BENCH" files "$MNT/bench-files" 1500
 
-: > /tmp/out/bench.md
 [ ${#rows[@]} -gt 0 ] && {
 	echo "Hook cost: pcache not loaded vs loaded with hooks on and no feature on"
 	echo "($(uname -r), single-threaded TCG guest, 4 vCPUs in 2 NUMA nodes;"
 	echo "medians of N adjacent pairs; ratio = median of the pair ratios loaded/not loaded, with its interquartile range)"
 	echo
-	echo "| workload | unit | not loaded | pcache loaded | ratio | ratio IQR | N |"
-	echo "|---|---|---|---|---|---|---|"
+	echo "| workload | unit | not loaded | pcache loaded | ratio | ratio IQR | N | target | verdict |"
+	echo "|---|---|---|---|---|---|---|---|---|"
 	printf '%s\n' "${rows[@]}"
-} | tee /tmp/out/bench.md
+} | tee -a /tmp/out/bench.md
 rm -rf "$MNT/bench-read" "$MNT/bench-fault" "$MNT/bench-files"
 
 # ---- transcendent memory --------------------------------------------
-TMEM_ROUNDS=${TMEM_ROUNDS:-3}
 SWAP_CG=${SWAP_CG:-64}
 SWAP_MIB=${SWAP_MIB:-$((2 * SWAP_CG))}
 SWAP_PASSES=${SWAP_PASSES:-3}
@@ -195,19 +277,19 @@ zswap_set() {	# zswap_set 0|1
 
 # swap_run MODE: one run of the swap workload; prints (last, once all is
 # torn down)
-# "MiB/s pswpout pswpin ratio" (ratio "-" without a pool).
+# "MiB/s cpu_ms_per_MiB pswpout pswpin ratio" (ratio "-" without a pool).
 swap_run() {
 	local mode=$1 statdir="" o0 i0 o1 i1 out rate st ratio
 	zswap_set 0 2>/dev/null
 	case $mode in
 	zswap)
-		zswap_set 1 || { echo "- - - -"; return; }
+		zswap_set 1 || { echo "- - - - -"; return; }
 		statdir=/sys/kernel/debug/zswap ;;
 	pcache)
 		# shellcheck disable=SC2086 # PCACHE_BENCH_PARAMS is a list of words
 		pcache_load ${PCACHE_BENCH_PARAMS:-} || exit 1
 		tmem_set persistent compressor lz4 && tmem_set persistent enabled 1 ||
-			{ pcache_unload; echo "- - - -"; return; }
+			{ pcache_unload; echo "- - - - -"; return; }
 		statdir=$TMEM/persistent/stats ;;
 	esac
 	swapon "$SWAPF" || exit 1
@@ -221,10 +303,10 @@ swap_run() {
 	zswap) zswap_set 0 ;;
 	pcache) tmem_set persistent enabled 0; pcache_unload ;;
 	esac
-	rate=$(echo "$out" | sed -n 1p)
+	rate=$(echo "$out" | sed -n 1p | awk 'NF == 2 { print $1, $2 }')
 	st=$(echo "$out" | sed -n 2p)
 	ratio=$(echo "$st" | awk '{ if (NF == 2 && $2 > 0) printf "%.3f", $1 * 4096 / $2; else print "-" }')
-	echo "${rate:--} $((o1 - o0)) $((i1 - i0)) ${ratio:--}"
+	echo "${rate:-- -} $((o1 - o0)) $((i1 - i0)) ${ratio:--}"
 }
 
 if want swap; then
@@ -232,18 +314,26 @@ if want swap; then
 	[ -f "$SWAPF" ] || { dd if=/dev/zero of="$SWAPF" bs=1M count=$((SWAP_MIB * 2)) status=none &&
 		chmod 600 "$SWAPF" && mkswap -q "$SWAPF" > /dev/null; } || exit 1
 	modes=(none zswap pcache)
-	declare -A rate=() pout=() pin=() ratio=()
-	for r in $(seq "$TMEM_ROUNDS"); do
+	declare -A rate=() cpu=() pout=() pin=() ratio=() cur=()
+	r=0 t0=$SECONDS
+	while :; do
+		r=$((r + 1))
 		for k in 0 1 2; do
 			m=${modes[$(((k + r - 1) % 3))]}
-			read -r a b c d < <(swap_run "$m")
-			a=${a:--} b=${b:--} c=${c:--} d=${d:--}
-			echo "bench: swap $m: $a MiB/s, pswpout $b, pswpin $c, ratio $d" >&2
-			rate[$m]+="$a " pout[$m]+="$b " pin[$m]+="$c " ratio[$m]+="$d "
+			read -r a e b c d < <(swap_run "$m")
+			a=${a:--} e=${e:--} b=${b:--} c=${c:--} d=${d:--}
+			echo "bench: swap $m: $a MiB/s, $e CPU ms/MiB, pswpout $b, pswpin $c, ratio $d" >&2
+			rate[$m]+="$a " cpu[$m]+="$e " pout[$m]+="$b " pin[$m]+="$c " ratio[$m]+="$d "
+			cur[$m.rate]=$a cur[$m.cpu]=$e
 		done
+		ratio_add swap.pz "${cur[pcache.rate]}" "${cur[zswap.rate]}"
+		ratio_add swap.pn "${cur[pcache.rate]}" "${cur[none.rate]}"
+		ratio_add swap.cpz "${cur[pcache.cpu]}" "${cur[zswap.cpu]}"
+		more_rounds $r $t0 swap.pz ">=" 1.0 || break
 	done
+	swap_n=$r
 	for m in "${modes[@]}"; do
-		for v in rate pout pin ratio; do
+		for v in rate cpu pout pin ratio; do
 			declare -n arr=$v
 			# shellcheck disable=SC2086 # a list of numbers
 			if [[ "${arr[$m]}" == *-* ]]; then
@@ -261,17 +351,23 @@ if want swap; then
 		p=$(eval echo "\$med_${2}_pcache")
 		echo "| $w | $1 | $(fmt "$n" "$3") | $(fmt "$z" "$3") | $(fmt "$p" "$3") | $(rel "$p" "$z") | $(rel "$p" "$n") |"
 	}
-	tmem_md+=("Swap: no pcache and no zswap, zswap, pcache frontswap ($(uname -r); medians of $TMEM_ROUNDS runs of each, setups in rotating order)")
+	tmem_md+=("Swap: no pcache and no zswap, zswap, pcache frontswap ($(uname -r); medians of $swap_n runs of each, setups in rotating order)")
 	tmem_md+=("")
 	tmem_md+=("| workload | metric | no pcache, no zswap | zswap (lz4, zsmalloc) | pcache frontswap (lz4) | pcache / zswap | pcache / none |")
 	tmem_md+=("|---|---|---|---|---|---|---|")
 	tmem_md+=("$(row "throughput, MiB/s" rate %.1f)")
+	tmem_md+=("$(row "CPU time of the passes per MiB, ms (user + system, reclaim included)" cpu %.2f)")
 	tmem_md+=("$(row "pages written to the swap device (pswpout)" pout %.0f)")
 	tmem_md+=("$(row "pages read from the swap device (pswpin)" pin %.0f)")
 	tmem_md+=("$(row "compression ratio (stored_pages * 4096 / pool_total_size)" ratio %.2f)")
 	tmem_md+=("")
+	tmem_md+=("$(ratio_head)")
+	tmem_md+=("$(ratio_row swap.pz "swap throughput, pcache frontswap / zswap" ">=" 1.0)")
+	tmem_md+=("$(ratio_row swap.cpz "swap CPU time per MiB, pcache frontswap / zswap")")
+	tmem_md+=("$(ratio_row swap.pn "swap throughput, pcache frontswap / no pcache, no zswap")")
+	tmem_md+=("")
 	{
-		echo "# title: $SWAP_MIB MiB anonymous, 3/4 compressible, in a $SWAP_CG MiB cgroup, medians of $TMEM_ROUNDS runs"
+		echo "# title: $SWAP_MIB MiB anonymous, 3/4 compressible, in a $SWAP_CG MiB cgroup, medians of $swap_n runs"
 		echo "# setup MiB/s pswpout pswpin ratio"
 		for m in "${modes[@]}"; do
 			echo "$m $(eval echo "\$med_rate_$m \$med_pout_$m \$med_pin_$m \$med_ratio_$m")"
@@ -311,15 +407,20 @@ if want reread; then
 	for i in 1 2 3 4; do
 		PCACHE_WL_CONTENT=mixed "$WL" write "$MNT/bench-reread/f$i" $((REREAD_MIB * 256)) "$i" > /dev/null
 	done
-	declare -A rrate=() rsect=()
-	for r in $(seq "$TMEM_ROUNDS"); do
+	declare -A rrate=() rsect=() cur=()
+	r=0 t0=$SECONDS
+	while :; do
+		r=$((r + 1))
 		if [ $((r % 2)) = 1 ]; then order="off on"; else order="on off"; fi
 		for m in $order; do
 			read -r a b < <(reread_run "$m")
 			a=${a:--} b=${b:--}
 			echo "bench: reread $m: $a MiB/s, $b sectors read" >&2
 			rrate[$m]+="$a " rsect[$m]+="$b "
+			cur[$m]=$a
 		done
+		ratio_add reread.rate "${cur[on]}" "${cur[off]}"
+		more_rounds $r $t0 || break
 	done
 	w="re-read: $REREAD_MIB MiB in 4 files, in a $REREAD_CG MiB cgroup, $REREAD_ROUNDS rounds after 1 warm-up"
 	# shellcheck disable=SC2086 # lists of numbers
@@ -329,12 +430,15 @@ if want reread; then
 	} 2>/dev/null
 	[[ "${rrate[on]}" == *-* ]] && rn=- sn=-
 	[[ "${rrate[off]}" == *-* ]] && ro=- so=-
-	tmem_md+=("Re-read: pcache not loaded vs pcache cleancache ($(uname -r); medians of $TMEM_ROUNDS runs of each, alternating)")
+	tmem_md+=("Re-read: pcache not loaded vs pcache cleancache ($(uname -r); medians of $r runs of each, alternating)")
 	tmem_md+=("")
 	tmem_md+=("| workload | metric | no pcache | pcache cleancache (lz4) | cleancache / none |")
 	tmem_md+=("|---|---|---|---|---|")
 	tmem_md+=("| $w | throughput, MiB/s | $(fmt "$ro" %.1f) | $(fmt "$rn" %.1f) | $(rel "$rn" "$ro") |")
 	tmem_md+=("| $w | sectors read from the disk | $(fmt "$so") | $(fmt "$sn") | $(rel "$sn" "$so") |")
+	tmem_md+=("")
+	tmem_md+=("$(ratio_head)")
+	tmem_md+=("$(ratio_row reread.rate "re-read throughput, cleancache / no pcache")")
 	rm -rf "$MNT/bench-reread"
 	cg_teardown
 fi
@@ -457,18 +561,33 @@ if want repl && [ -x "$RB" ] && [ -n "$(cat /sys/devices/system/node/node1/cpuli
 	PCACHE_REPL_NODE=0 "$RB" check "$MNT/bench-repl/shared" $((REPL_MIB * 256)) 1
 	PCACHE_REPL_NODE=0 "$RB" check "$MNT/bench-repl/hot" 256 1
 	taskset -c "$(cpu_of 0)" cat "$MNT/bench-repl/bin/ls" > /dev/null
-	declare -A srate=() sloc=() skib=() mops=() mcol=() erate=() eloc=()
-	for r in $(seq "$REPL_ROUNDS"); do
+	declare -A srate=() sloc=() skib=() mops=() mcol=() erate=() eloc=() cur=()
+	r=0 t0=$SECONDS
+	while :; do
+		r=$((r + 1))
 		if [ $((r % 2)) = 1 ]; then order="off on"; else order="on off"; fi
 		for m in $order; do
-			read -r a b c < <(shared_run "$m")
-			srate[$m]+="$a " sloc[$m]+="$b " skib[$m]+="$c "
+			if [ "$r" -le "$REPL_ROUNDS" ]; then
+				read -r a b c < <(shared_run "$m")
+				srate[$m]+="$a " sloc[$m]+="$b " skib[$m]+="$c "
+				cur[$m.s]=$a
+			fi
 			read -r a b < <(mixed_run "$m")
 			mops[$m]+="$a " mcol[$m]+="$b "
-			read -r a b < <(exec_run "$m")
-			erate[$m]+="$a " eloc[$m]+="$b "
-			echo "bench: repl $m: shared $(echo ${srate[$m]} | awk '{ print $NF }') MiB/s, mixed $(echo ${mops[$m]} | awk '{ print $NF }') ops/s, exec $a/s" >&2
+			cur[$m.m]=$a
+			if [ "$r" -le "$REPL_ROUNDS" ]; then
+				read -r a b < <(exec_run "$m")
+				erate[$m]+="$a " eloc[$m]+="$b "
+				cur[$m.e]=$a
+			fi
+			echo "bench: repl $m round $r: shared ${cur[$m.s]:-} MiB/s, mixed ${cur[$m.m]} ops/s, exec ${cur[$m.e]:-}/s" >&2
 		done
+		ratio_add repl.mixed "${cur[on.m]}" "${cur[off.m]}"
+		if [ "$r" -le "$REPL_ROUNDS" ]; then
+			ratio_add repl.shared "${cur[on.s]}" "${cur[off.s]}"
+			ratio_add repl.exec "${cur[on.e]}" "${cur[off.e]}"
+		fi
+		more_rounds $r $t0 repl.mixed ">=" 0.95 || break
 	done
 	# shellcheck disable=SC2086 # lists of numbers
 	{
@@ -484,7 +603,7 @@ if want repl && [ -x "$RB" ] && [ -n "$(cat /sys/devices/system/node/node1/cpuli
 	w1="shared read: $REPL_MIB MiB file cached on node 0, a reader on each node, $REPL_PASSES read(2) + $REPL_PASSES mmap passes"
 	w2="mixed: pwrite on node 0, 4 readers on node 1, 1 MiB hot set, $REPL_MIXED_S s"
 	w3="exec: $EXEC_N runs of ls from the ext4 disk on each node at once"
-	repl_md+=("Replication: off vs on ($(uname -r); medians of $REPL_ROUNDS runs of each, alternating; min_remote_reads 2, write_quiet_ms 1000)")
+	repl_md+=("Replication: off vs on ($(uname -r); medians of $REPL_ROUNDS runs of each (mixed: $r), alternating; min_remote_reads 2, write_quiet_ms 1000)")
 	repl_md+=("")
 	repl_md+=("| workload | metric | replication off | replication on | on / off |")
 	repl_md+=("|---|---|---|---|---|")
@@ -495,6 +614,11 @@ if want repl && [ -x "$RB" ] && [ -n "$(cat /sys/devices/system/node/node1/cpuli
 	repl_md+=("| $w2 | collapses/s | $(fmt "$co" %.1f) | $(fmt "$cn" %.1f) | |")
 	repl_md+=("| $w3 | execs/s | $(fmt "$eo" %.1f) | $(fmt "$en" %.1f) | $(rel "$en" "$eo") |")
 	repl_md+=("| $w3 | faults and reads served node-locally | - | $(fmt "$eln" %.3f) | |")
+	repl_md+=("")
+	repl_md+=("$(ratio_head)")
+	repl_md+=("$(ratio_row repl.mixed "mixed operations/s, on / off" ">=" 0.95)")
+	repl_md+=("$(ratio_row repl.shared "shared read MiB/s, on / off")")
+	repl_md+=("$(ratio_row repl.exec "execs/s, on / off")")
 	repl_phases kernel > "$MNT/bench-repl/ph-kernel"
 	repl_phases on > "$MNT/bench-repl/ph-on"
 	{
@@ -600,11 +724,24 @@ if want fa && [ -x "$PFA" ] && [ -w "$KFA" ]; then
 	wc="(c) sequential: every page of that mapping in order"
 	wd="(d) (a) and $FA_DRAND random touches of another $FA_MIB MiB file at once, from a cold page cache, in a $FA_CG MiB cgroup"
 	faw=("$wa" "$wa" "$wb" "$wb" "$wb" "$wc" "$wc" "$wc" "$wd" "$wd" "$wd" "$wd")
+	fas=("(a) exec" "(a) exec" "(b) random" "(b) random" "(b) random" "(c) sequential"
+	     "(c) sequential" "(c) sequential" "(d) exec beside random" "(d) exec beside random"
+	     "(d) exec beside random" "(d) exec beside random")
 	fan=("minor faults" "wall time, ms" "minor faults" "RSS of the mapping, KiB" "wall time, ms"
 	     "minor faults" "RSS of the mapping, KiB" "wall time, ms"
 	     "wall time, ms" "reclaim scans (pgscan)" "file refaults" "minor faults")
 	fa_md+=("Fault-around: the kernel's window (pcache not loaded) vs pcache adaptive ($(uname -r); medians of $FA_ROUNDS runs of each setup, rotating order; off: pcache loaded, mode off, the kernel's 64 KiB; ratio = adaptive / the best kernel window)")
 	fa_md+=("")
+	# Each round's adaptive / the best kernel window of that round.
+	for i in 0 2 3 5 8 10; do
+		for r in $(seq "$FA_ROUNDS"); do
+			# shellcheck disable=SC2086 # lists of numbers
+			ratio_add "fa.$i" "$(echo ${fav[adaptive.$i]} | cut -d' ' -f"$r")" \
+				"$(printf '%s\n' "$(echo ${fav[k4k.$i]} | cut -d' ' -f"$r")" \
+				"$(echo ${fav[k64k.$i]} | cut -d' ' -f"$r")" \
+				"$(echo ${fav[k2m.$i]} | cut -d' ' -f"$r")" | sort -g | head -1)"
+		done
+	done
 	fa_md+=("| workload | metric | 4 KiB | 64 KiB (default) | 2 MiB | off (pcache loaded) | adaptive | adaptive, map_old | adaptive / best |")
 	fa_md+=("|---|---|---|---|---|---|---|---|---|")
 	for i in "${!fan[@]}"; do
@@ -621,6 +758,11 @@ if want fa && [ -x "$PFA" ] && [ -w "$KFA" ]; then
 			echo "$m $(for i in "${!fan[@]}"; do fmed "$m" "$i"; done | tr '\n' ' ')"
 		done
 	} > "$PLOT/fa.dat"
+	fa_md+=("")
+	fa_md+=("$(ratio_head)")
+	for i in 0 2 3 5 8 10; do
+		fa_md+=("$(ratio_row "fa.$i" "${fas[i]}: ${fan[i]}, adaptive / the round's best kernel window")")
+	done
 	rm -rf "$FAB"
 	cg_teardown
 	{ echo; printf '%s\n' "${fa_md[@]}"; } | tee -a /tmp/out/bench.md
@@ -686,20 +828,30 @@ fork_run() {
 }
 
 if want fork && [ -x "$PF" ] && fork_setup; then
-	declare -A fp50=() fp99=() fmax=() fops=() fsec=() fnf=()
-	for r in $(seq "$FORK_ROUNDS"); do
+	declare -A fp50=() fp99=() fmax=() fops=() fsec=() fnf=() cur=()
+	setups=(off on floor)
+	r=0 t0=$SECONDS
+	while :; do
+		r=$((r + 1))
 		for mode in write mmap; do
 			for every in $FORK_EVERY; do
-				for setup in off on floor; do
-					read -r a b c d e f < <(fork_run $mode "$every" $setup)
+				for i in 0 1 2; do
+					setup=${setups[$(((i + r - 1) % 3))]}
+					read -r a b c d e f < <(fork_run $mode "$every" "$setup")
 					k=$mode.$every.$setup
 					fp50[$k]+="$a " fp99[$k]+="$b " fmax[$k]+="$c "
 					fops[$k]+="$d " fsec[$k]+="$e " fnf[$k]+="$f "
-					echo "bench: fork $mode every $every $setup: p50 $a us p99 $b us max $c us, $d writes/s, $e sectors, $f forks" >&2
+					cur[$k]=$b
+					echo "bench: fork $mode every $every $setup: p99 $b us p50 $a us max $c us, $d writes/s, $e sectors, $f forks" >&2
 				done
+				ratio_add "fork.$mode.$every.gain" "${cur[$mode.$every.off]}" "${cur[$mode.$every.on]}"
+				ratio_add "fork.$mode.$every.floor" "${cur[$mode.$every.on]}" "${cur[$mode.$every.floor]}"
 			done
 		done
+		more_rounds $r $t0 fork.write.8.gain ">=" 50 fork.mmap.8.gain ">=" 50 \
+			fork.write.8.floor "<=" 2 fork.mmap.8.floor "<=" 2 || break
 	done
+	FORK_ROUNDS=$r
 	fork_md+=("Fork-on-write: a writer rewriting 8 hot pages under writeback ($(uname -r); null_blk, 3 ms per request, stable writes, ext4 with lazytime; $FORK_ITERS writes of 64 bytes, sync_file_range() of the 8 pages every 8 or every 128 writes; medians of $FORK_ROUNDS runs)")
 	fork_md+=("")
 	fork_md+=("| workload | metric | stock (waits for the I/O) | fork on | stock / fork (latency), fork / stock (writes, sectors) | floor: stable writes off |")
@@ -724,6 +876,17 @@ if want fork && [ -x "$PF" ] && fork_setup; then
 			fork_md+=("| $w | writes/s | $(fmt "$oop") | $(fmt "$nop") | $(rel "$nop" "$oop") | $(fmt "$lop") |")
 			fork_md+=("| $w | sectors written to the device | $(fmt "$osc") | $(fmt "$nsc") | $(rel "$nsc" "$osc") | $(fmt "$lsc") |")
 			fork_md+=("| $w | pages forked | - | $(fmt "$nnf") | | - |")
+		done
+	done
+	fork_md+=("")
+	fork_md+=("$(ratio_head)")
+	for mode in write mmap; do
+		for every in $FORK_EVERY; do
+			if [ $mode = write ]; then w="write(2)"; else w="mmap stores"; fi
+			t1=() t2=()
+			[ "$every" != 8 ] || t1=(">=" 50) t2=("<=" 2)
+			fork_md+=("$(ratio_row "fork.$mode.$every.gain" "$w every $every: p99 stock / fork" "${t1[@]}")")
+			fork_md+=("$(ratio_row "fork.$mode.$every.floor" "$w every $every: p99 fork / floor" "${t2[@]}")")
 		done
 	done
 	{
