@@ -61,29 +61,26 @@ guests=${PCACHE_GUESTS:-2}
 [ "$guests" -ge 1 ] 2>/dev/null || guests=1
 [ "$guests" -le "${#tests[@]}" ] || guests=${#tests[@]}
 
-echo "== host: the harness counts every kind of failure"
-if tools/tests/tap-count.sh > "$out/tap-count.log" 2>&1; then
-	host ok "tools/tap-count.awk counts failed, crashed, timed-out and short selftests"
-else
-	cat "$out/tap-count.log"
-	host fail "tools/tap-count.awk miscounts (see above)"
-fi
-
-echo "== host: the ABI document and the admin guide cover every sysfs file"
-if tools/tests/doc-check.sh > "$out/doc-check.log" 2>&1; then
-	host ok "every sysfs file and module parameter is in the ABI document and the admin guide (doc-check)"
-else
-	cat "$out/doc-check.log"
-	host fail "tools/tests/doc-check.sh: sysfs files or parameters undocumented (see above)"
-fi
-
-echo "== host: make bench's plots draw from the README's recorded data"
-if tools/tests/plot-check.sh > "$out/plot-check.log" 2>&1; then
-	host ok "tools/bench-plot.sh draws the four plots, leaves out one without data, fails on bad data (plot-check)"
-else
-	cat "$out/plot-check.log"
-	host fail "tools/tests/plot-check.sh: the bench plots (see above)"
-fi
+# host_check NAME HEADING OK FAIL: run tools/tests/NAME.sh, its output in
+# $out/NAME.log (shown on failure).
+host_check() {
+	echo "== host: $2"
+	if "tools/tests/$1.sh" > "$out/$1.log" 2>&1; then
+		host ok "$3"
+	else
+		cat "$out/$1.log"
+		host fail "tools/tests/$1.sh: $4 (see above)"
+	fi
+}
+host_check tap-count "the harness counts every kind of failure" \
+	"tools/tap-count.awk counts failed, crashed, timed-out and short selftests" \
+	"tools/tap-count.awk miscounts"
+host_check doc-check "the ABI document and the admin guide cover every sysfs file" \
+	"every sysfs file and module parameter is in the ABI document and the admin guide (doc-check)" \
+	"sysfs files or parameters undocumented"
+host_check plot-check "make bench's plots draw from the README's recorded data" \
+	"tools/bench-plot.sh draws the four plots, leaves out one without data, fails on bad data (plot-check)" \
+	"the bench plots"
 
 echo "== host: the test kernel has what selftests/config asks for"
 missing=$(grep -E '^CONFIG_' selftests/config | grep -vxFf "$ktree/.config")

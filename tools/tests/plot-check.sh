@@ -14,6 +14,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 bad=0
 say() { echo "plot-check: $*"; }
+[ -s "$data/swap.dat" ] || { say "WRONG: no recorded data in $data"; exit 1; }
 
 # is_png FILE: a PNG of some size.
 is_png() {
