@@ -81,6 +81,7 @@ set key off
 set yrange [0:*]
 set xtics ("no pcache,\nno zswap" 0, "zswap\n(lz4, zsmalloc)" 1, "pcache\nfrontswap (lz4)" 2)
 set xrange [-0.6:2.6]
+set bmargin 4
 array C[3] = [0xaaaaaa, 0xd68910, 0x2471a3]
 set title 'throughput, MiB/s (higher is better)'
 plot P.'/swap.dat' u 0:2:(C[int(\$0) + 1]) w boxes lc rgb var, '' u 0:2:(sprintf('%.1f', \$2)) w labels offset 0,0.7
