@@ -779,14 +779,10 @@ FMNT=$MNT-fork
 fork_md=()
 
 # fork_setup: the slow stable-writes device, ext4, mounted at $FMNT.
+# lib.sh's loader, with the benchmark kernel's null_blk (modprobe's where
+# there is no such tree: bench.sh run on a machine's own kernel).
 fork_setup() {
-	local ko
-	local ko=$BUILD/linux-perf/drivers/block/null_blk/null_blk.ko
-	insmod "$ko" nr_devices=1 memory_backed=1 gb=1 bs=4096 irqmode=2 \
-		completion_nsec=3000000 2>/dev/null || modprobe null_blk \
-		nr_devices=1 memory_backed=1 gb=1 bs=4096 irqmode=2 \
-		completion_nsec=3000000 || return 1
-	echo 1 > /sys/block/nullb0/queue/stable_writes || return 1
+	NB_KO=$BUILD/linux-perf/drivers/block/null_blk/null_blk.ko nb_load 3000000 || return 1
 	mkdir -p "$FMNT"
 	mkfs.ext4 -q -F -b 4096 /dev/nullb0 > /dev/null 2>&1
 }
